@@ -1,0 +1,103 @@
+package api
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/modelry/modelry/internal/registry"
+)
+
+type digestList struct {
+	Digests []string `json:"digests"`
+}
+
+type missingBlobs struct {
+	Missing []string `json:"missing"`
+}
+
+type blobInfo struct {
+	Digest string `json:"digest"`
+	Size   int64  `json:"size"`
+}
+
+func (h *Handler) missingBlobs(w http.ResponseWriter, r *http.Request) error {
+	var req digestList
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	missing, err := h.svc.MissingBlobs(r.Context(), req.Digests)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, missingBlobs{Missing: missing})
+}
+
+// putBlob stores the request body as a blob. The store verifies the bytes
+// against the digest while it writes; a client that sends fewer bytes than
+// its Content-Length, or hangs up, leaves nothing behind.
+func (h *Handler) putBlob(w http.ResponseWriter, r *http.Request) error {
+	if r.ContentLength < 0 {
+		return registry.E(kindLengthRequired, "send the blob's size as Content-Length")
+	}
+	digest := r.PathValue("digest")
+	if err := registry.ValidateDigest(digest); err != nil {
+		return err
+	}
+	_, statErr := h.svc.Blobs().Stat(r.Context(), digest)
+	if err := h.svc.PutBlob(r.Context(), digest, r.ContentLength, bodyReader{r.Body}); err != nil {
+		return bodyError(err)
+	}
+	status := http.StatusCreated
+	if statErr == nil {
+		status = http.StatusOK
+	}
+	return writeJSON(w, status, blobInfo{Digest: digest, Size: r.ContentLength})
+}
+
+// bodyReader marks read failures of the request body as client errors, so a
+// truncated upload is INVALID_ARGUMENT rather than INTERNAL.
+type bodyReader struct{ r io.Reader }
+
+func (b bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return n, bodyError(err)
+	}
+	return n, err
+}
+
+func (h *Handler) headBlob(w http.ResponseWriter, r *http.Request) error {
+	size, err := h.svc.StatBlob(r.Context(), r.PathValue("digest"))
+	if err != nil {
+		// HEAD responses have no body: the status says it all.
+		w.WriteHeader(HTTPStatus(err))
+		return nil
+	}
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	w.Header().Set("ETag", strconv.Quote(r.PathValue("digest")))
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (h *Handler) getBlob(w http.ResponseWriter, r *http.Request) error {
+	return h.serveBlob(w, r, r.PathValue("digest"))
+}
+
+// serveBlob streams a blob with Range support. The bytes were verified when
+// they were stored, so they are not hashed again on the way out; the
+// filesystem store's *os.File lets net/http use sendfile.
+func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, digest string) error {
+	f, _, err := h.svc.OpenBlob(r.Context(), digest)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("ETag", strconv.Quote(digest))
+	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	http.ServeContent(w, r, "", time.Time{}, f)
+	return nil
+}

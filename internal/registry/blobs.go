@@ -1,0 +1,78 @@
+package registry
+
+import (
+	"context"
+	"io"
+	"strconv"
+)
+
+// MaxMissingQuery bounds how many digests one MissingBlobs call may ask about.
+const MaxMissingQuery = MaxFiles
+
+// MissingBlobs returns, in the order given and without repeats, the digests
+// the store does not hold: the blobs a client must upload before it creates a
+// version.
+func (s *Service) MissingBlobs(ctx context.Context, digests []string) ([]string, error) {
+	if _, err := require(ctx, RoleWriter); err != nil {
+		return nil, err
+	}
+	if len(digests) > MaxMissingQuery {
+		return nil, E(KindInvalid, "asked about %d digests; the limit is %d per call", len(digests), MaxMissingQuery)
+	}
+	missing := []string{}
+	seen := make(map[string]bool, len(digests))
+	for _, d := range digests {
+		if err := ValidateDigest(d); err != nil {
+			return nil, err
+		}
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		switch _, err := s.blobs.Stat(ctx, d); {
+		case Is(err, KindNotFound):
+			missing = append(missing, d)
+		case err != nil:
+			return nil, err
+		}
+	}
+	return missing, nil
+}
+
+// PutBlob stores one blob, verifying its bytes against digest.
+func (s *Service) PutBlob(ctx context.Context, digest string, size int64, r io.Reader) error {
+	if _, err := require(ctx, RoleWriter); err != nil {
+		return err
+	}
+	if err := ValidateDigest(digest); err != nil {
+		return err
+	}
+	if size < 0 {
+		return E(KindInvalid, "blob size is unknown; send Content-Length")
+	}
+	return s.blobs.Put(ctx, digest, size, r)
+}
+
+// OpenBlob opens a stored blob for reading.
+func (s *Service) OpenBlob(ctx context.Context, digest string) (io.ReadSeekCloser, int64, error) {
+	if _, err := require(ctx, RoleReader); err != nil {
+		return nil, 0, err
+	}
+	if err := ValidateDigest(digest); err != nil {
+		return nil, 0, err
+	}
+	return s.blobs.Open(ctx, digest)
+}
+
+// StatBlob returns a blob's size, or KindNotFound.
+func (s *Service) StatBlob(ctx context.Context, digest string) (int64, error) {
+	if _, err := require(ctx, RoleReader); err != nil {
+		return 0, err
+	}
+	if err := ValidateDigest(digest); err != nil {
+		return 0, err
+	}
+	return s.blobs.Stat(ctx, digest)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
