@@ -30,8 +30,9 @@ type Handler struct {
 	svc     *registry.Service
 	log     *slog.Logger
 	noAuth  bool
-	metrics *Metrics
-	mux     *http.ServeMux
+	metrics  *Metrics
+	mux      *http.ServeMux
+	patterns []string
 }
 
 // handlerFunc is a handler that returns its error instead of writing it.
@@ -53,6 +54,7 @@ func New(svc *registry.Service, opts Options) *Handler {
 func (h *Handler) routes() {
 	h.public("GET /healthz", h.healthz)
 	h.public("GET /readyz", h.readyz)
+	h.patterns = append(h.patterns, "GET /metrics")
 	h.mux.Handle("GET /metrics", h.metrics.Handler())
 	h.public("GET /api/v1/openapi.yaml", serveSpec)
 	h.route("GET /api/v1/whoami", h.whoami)
@@ -88,20 +90,25 @@ func (h *Handler) routes() {
 	h.route("POST /api/v1/tokens", h.createToken)
 	h.route("DELETE /api/v1/tokens/{id}", h.revokeToken)
 
-	h.public("/", notFound)
+	h.public("/", h.notFound)
 }
 
 // route registers an authenticated endpoint.
 func (h *Handler) route(pattern string, fn handlerFunc) {
+	h.patterns = append(h.patterns, pattern)
 	h.mux.Handle(pattern, h.instrument(pattern, h.authenticate(fn)))
 }
 
 // public registers an endpoint that needs no token.
 func (h *Handler) public(pattern string, fn handlerFunc) {
+	h.patterns = append(h.patterns, pattern)
 	h.mux.Handle(pattern, h.instrument(pattern, fn))
 }
 
-// ServeHTTP gives every request an id and a recovery net, then routes it.
+// Routes lists the registered patterns, such as "GET /api/v1/models".
+func (h *Handler) Routes() []string { return append([]string(nil), h.patterns...) }
+
+// ServeHTTP routes a request; each route carries its own instrumentation.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
@@ -147,6 +154,20 @@ func serveSpec(w http.ResponseWriter, _ *http.Request) error {
 	return err
 }
 
-func notFound(_ http.ResponseWriter, r *http.Request) error {
+// notFound answers requests no route matched: 405 with an Allow header when
+// the path exists under other methods, 404 otherwise.
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) error {
+	var allow []string
+	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := h.mux.Handler(probe); pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		return registry.E(kindMethodNotAllowed, "%s is not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))
+	}
 	return registry.E(kindEndpointNotFound, "no endpoint %s %s; see /api/v1/openapi.yaml", r.Method, r.URL.Path)
 }

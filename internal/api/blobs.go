@@ -48,6 +48,9 @@ func (h *Handler) putBlob(w http.ResponseWriter, r *http.Request) error {
 	}
 	_, statErr := h.svc.Blobs().Stat(r.Context(), digest)
 	if err := h.svc.PutBlob(r.Context(), digest, r.ContentLength, bodyReader{r.Body}); err != nil {
+		if r.Context().Err() != nil {
+			return registry.Wrap(registry.KindInvalid, err, "upload of %s interrupted: the client closed the connection", digest)
+		}
 		return bodyError(err)
 	}
 	status := http.StatusCreated

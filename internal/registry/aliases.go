@@ -18,6 +18,9 @@ type AliasOptions struct {
 const MaxReasonLen = 1000
 
 func (o AliasOptions) validate() error {
+	if o.Expect != nil && *o.Expect < 0 {
+		return E(KindInvalid, "expected version %d is negative; use 0 for 'not set'", *o.Expect)
+	}
 	if len(o.Reason) > MaxReasonLen {
 		return E(KindInvalid, "reason is %d bytes long; the limit is %d", len(o.Reason), MaxReasonLen)
 	}
