@@ -27,9 +27,9 @@ type Options struct {
 
 // Handler serves the REST API, health checks and metrics.
 type Handler struct {
-	svc     *registry.Service
-	log     *slog.Logger
-	noAuth  bool
+	svc      *registry.Service
+	log      *slog.Logger
+	noAuth   bool
 	metrics  *Metrics
 	mux      *http.ServeMux
 	patterns []string

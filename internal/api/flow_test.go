@@ -236,7 +236,9 @@ func TestBlobsAndEvents(t *testing.T) {
 
 func TestTokens(t *testing.T) {
 	a := newTestAPI(t)
-	var list struct{ Tokens []struct{ ID, Name, Role string } }
+	var list struct {
+		Tokens []struct{ ID, Name, Role string }
+	}
 	a.do("GET", "/api/v1/tokens", a.admin, nil).ok(200).decode(&list)
 	if len(list.Tokens) != 3 {
 		t.Fatalf("tokens = %+v", list.Tokens)

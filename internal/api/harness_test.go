@@ -35,10 +35,10 @@ const adminSecret = "mdl_test_admin_secret_0123456789"
 // testAPI is a real server (SQLite file, filesystem blob store) behind a
 // wrapper that checks every request and response against openapi.yaml.
 type testAPI struct {
-	t                    *testing.T
-	url                  string
-	svc                  *registry.Service
-	blobRoot             string
+	t                     *testing.T
+	url                   string
+	svc                   *registry.Service
+	blobRoot              string
 	admin, writer, reader string
 }
 
@@ -134,7 +134,9 @@ func (r *response) ok(want int) *response {
 // contains hint.
 func (r *response) fails(status int, code, hint string) {
 	r.t.Helper()
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	if err := json.Unmarshal(r.body, &e); err != nil {
 		r.t.Fatalf("status %d, body is not an error object: %s", r.status, r.body)
 	}

@@ -4,15 +4,15 @@ import "time"
 
 // Model is a named collection of versions.
 type Model struct {
-	Name          string            `json:"name"`
-	Description   string            `json:"description"`
-	Tags          map[string]string `json:"tags"`
-	CreatedAt     time.Time         `json:"created_at"`
-	UpdatedAt     time.Time         `json:"updated_at"`
-	LastNumber    int64             `json:"last_version"` // highest number ever given, deleted or not
-	CreatedBy     string            `json:"created_by"`
-	VersionCount  int64             `json:"version_count"` // live (not deleted) versions
-	Aliases       map[string]int64  `json:"aliases"`       // alias -> version number
+	Name         string            `json:"name"`
+	Description  string            `json:"description"`
+	Tags         map[string]string `json:"tags"`
+	CreatedAt    time.Time         `json:"created_at"`
+	UpdatedAt    time.Time         `json:"updated_at"`
+	LastNumber   int64             `json:"last_version"` // highest number ever given, deleted or not
+	CreatedBy    string            `json:"created_by"`
+	VersionCount int64             `json:"version_count"` // live (not deleted) versions
+	Aliases      map[string]int64  `json:"aliases"`       // alias -> version number
 }
 
 // File is one entry of a version's manifest. A regular file has a Digest and
