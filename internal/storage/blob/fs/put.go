@@ -1,0 +1,194 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/modelry/modelry/internal/registry"
+)
+
+// Put reads exactly size bytes from r and stores them as the blob digest if
+// they hash to it. See registry.BlobWriter for the contract.
+//
+// The bytes stream through a pipeline (see ingest): SHA-256 and the disk
+// write run concurrently on each 4 MiB block, the write with O_DIRECT where
+// the filesystem allows it. The file is written under tmp/, fsynced, checked,
+// and renamed into place without replacing any blob already there, then the
+// shard folder is fsynced: a blob is visible only once complete and durable.
+func (s *Store) Put(ctx context.Context, digest string, size int64, r io.Reader) error {
+	if err := registry.ValidateDigest(digest); err != nil {
+		return err
+	}
+	if size < 0 {
+		return registry.E(registry.KindInvalid, "blob %s: size %d is negative", digest, size)
+	}
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-ctx.Done():
+		return cancelled(ctx, digest, 0, size)
+	}
+	// Already stored: the caller still learns whether its bytes were right,
+	// but nothing is written. Touching the blob first restarts the garbage
+	// collector's grace period (Walk's modTime), so a blob about to be
+	// referenced again is not collected while its new version commits.
+	now := time.Now()
+	if err := os.Chtimes(s.path(digest), now, now); err == nil {
+		return ingest(ctx, digest, size, r, nil)
+	}
+	return s.putNew(ctx, digest, size, r)
+}
+
+func (s *Store) putNew(ctx context.Context, digest string, size int64, r io.Reader) (err error) {
+	tmp, err := s.createTemp(digest, size)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.discard()
+		}
+	}()
+	if err := ingest(ctx, digest, size, r, tmp); err != nil {
+		return err
+	}
+	if err := tmp.commit(); err != nil {
+		return registry.Wrap(registry.KindInternal, err, "storing blob %s", digest)
+	}
+	if ctx.Err() != nil {
+		return cancelled(ctx, digest, size, size)
+	}
+	dst := s.path(digest)
+	placed, err := renameNoReplace(tmp.name, dst)
+	if errors.Is(err, fs.ErrNotExist) { // the shard's first blob
+		if err = makeShard(filepath.Dir(dst)); err == nil {
+			placed, err = renameNoReplace(tmp.name, dst)
+		}
+	}
+	if err != nil {
+		return registry.Wrap(registry.KindInternal, err, "storing blob %s", digest)
+	}
+	if !placed {
+		// A concurrent Put stored the same verified bytes first.
+		os.Remove(tmp.name)
+		return nil
+	}
+	s.count.Add(1)
+	s.bytes.Add(size)
+	// If this fsync fails the blob is in place and correct but may not
+	// survive a crash; the error tells the caller not to count on it, and a
+	// retried Put finds the blob and verifies its bytes.
+	return syncDir(filepath.Dir(dst))
+}
+
+// createTemp creates the upload's file under tmp/, with O_DIRECT on when the
+// store wants it, the blob is at least one aligned block and the filesystem
+// accepts it.
+func (s *Store) createTemp(digest string, size int64) (*tempFile, error) {
+	dir := filepath.Join(s.root, tmpDir)
+	for {
+		name := filepath.Join(dir, fmt.Sprintf("put-%s-%016x", digest[len("sha256:"):][:12], rand.Uint64()))
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o444)
+		if errors.Is(err, fs.ErrExist) {
+			continue // 64 random bits collided; try another name
+		}
+		if err != nil {
+			return nil, registry.Wrap(registry.KindInternal, err, "creating upload file for blob %s", digest)
+		}
+		t := &tempFile{f: f, name: name}
+		preallocate(f, size)
+		if s.directIO && size >= alignment {
+			// An error means the filesystem refuses O_DIRECT (tmpfs,
+			// some network filesystems): write through the page cache.
+			t.direct = setDirect(f, true) == nil
+		}
+		return t, nil
+	}
+}
+
+// tempFile is an upload being written under tmp/.
+type tempFile struct {
+	f      *os.File
+	name   string
+	direct bool // O_DIRECT is on
+}
+
+// write appends p. With O_DIRECT only whole aligned blocks from an aligned
+// buffer can be written, so the unaligned tail of the last block turns
+// O_DIRECT off and goes through the page cache.
+func (t *tempFile) write(p []byte) error {
+	if t.direct {
+		n := len(p) &^ (alignment - 1)
+		if n > 0 {
+			done, err := t.f.Write(p[:n])
+			if errors.Is(err, errInvalid) {
+				// Accepted at fcntl time but refused now: fall back.
+				if err = t.buffered(); err == nil {
+					_, err = t.f.Write(p[done:n])
+				}
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if p = p[n:]; len(p) == 0 {
+			return nil
+		}
+		if err := t.buffered(); err != nil {
+			return err
+		}
+	}
+	_, err := t.f.Write(p)
+	return err
+}
+
+func (t *tempFile) buffered() error {
+	if !t.direct {
+		return nil
+	}
+	t.direct = false
+	return setDirect(t.f, false)
+}
+
+// commit makes the written bytes durable and closes the file.
+func (t *tempFile) commit() error {
+	err := t.f.Sync()
+	if cerr := t.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// discard closes and deletes the file; it is never visible as a blob.
+func (t *tempFile) discard() {
+	t.f.Close() // may already be closed by commit
+	os.Remove(t.name)
+}
+
+// linkNoReplace puts from at to unless to exists, reporting whether it did.
+// It is the portable way to rename without replacing.
+func linkNoReplace(from, to string) (bool, error) {
+	err := os.Link(from, to)
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	os.Remove(from) // if this fails, the next Open removes it
+	return true, nil
+}
+
+// cancelled is Put's error when ctx ends first. It wraps ctx.Err(), so
+// callers can tell it apart with errors.Is.
+func cancelled(ctx context.Context, digest string, got, size int64) error {
+	return registry.Wrap(registry.KindUnavailable, ctx.Err(),
+		"upload of blob %s stopped after %d of %d bytes", digest, got, size)
+}
