@@ -10,10 +10,13 @@ import (
 )
 
 // config is what 'modelry login' saves: a token per server URL, so that a
-// token is only ever sent to the server it was made for. It lives in
+// token is only ever sent to the server it was made for, and the URL of the
+// last login, the default server when neither --url nor $MODELRY_URL is
+// given. It lives in
 // $XDG_CONFIG_HOME/modelry/config.json (else ~/.config/modelry/config.json),
 // readable by its owner only.
 type config struct {
+	URL     string                  `json:"url,omitempty"`
 	Servers map[string]serverConfig `json:"servers"`
 }
 

@@ -165,6 +165,7 @@ type runner struct {
 	env   []string
 	dir   string
 	stdin string
+	noURL bool // leave MODELRY_URL unset
 }
 
 var admin = runner{token: adminToken}
@@ -172,7 +173,10 @@ var admin = runner{token: adminToken}
 func (r runner) run(t *testing.T, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(cleanEnv(), "MODELRY_URL="+serverURL)
+	cmd.Env = cleanEnv()
+	if !r.noURL {
+		cmd.Env = append(cmd.Env, "MODELRY_URL="+serverURL)
+	}
 	if r.token != "" {
 		cmd.Env = append(cmd.Env, "MODELRY_TOKEN="+r.token)
 	}

@@ -274,11 +274,12 @@ func TestTokensAndLogin(t *testing.T) {
 		t.Errorf("login output %q", out)
 	}
 	cfg := filepath.Join(homeDir, ".config", "modelry", "config.json")
+	t.Cleanup(func() { os.Remove(cfg) })
 	if info, err := os.Stat(cfg); err != nil || info.Mode().Perm() != 0o600 {
 		t.Errorf("config file %s: %v, mode %v; want mode 0600", cfg, err, info.Mode().Perm())
 	}
-	if out := (runner{}).ok(t, "whoami"); !strings.HasPrefix(out, "dashboards (reader)") {
-		t.Errorf("whoami with the saved token: %q", out)
+	if out := (runner{noURL: true}).ok(t, "whoami"); out != "dashboards (reader) at "+serverURL+"\n" {
+		t.Errorf("whoami with the saved server and token: %q", out)
 	}
 	(runner{stdin: "wrong-token\n"}).fails(t, 1, "UNAUTHENTICATED: ", "login")
 
@@ -287,7 +288,6 @@ func TestTokensAndLogin(t *testing.T) {
 	}
 	admin.ok(t, "token", "revoke", id)
 	reader.fails(t, 1, "UNAUTHENTICATED: ", "whoami")
-	os.Remove(cfg)
 }
 
 func TestEvents(t *testing.T) {

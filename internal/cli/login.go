@@ -17,7 +17,8 @@ func (a *app) loginCmd() *cobra.Command {
 		Use:   "login [--token TOKEN]",
 		Short: "Save a token for the server, after checking it",
 		Long: `Check a token against the server (--url, $MODELRY_URL or ` + DefaultURL + `) and save
-it, so that later commands need neither --token nor $MODELRY_TOKEN.
+it, so that later commands need neither --token nor $MODELRY_TOKEN. The server
+becomes the default for later commands too (--url and $MODELRY_URL still win).
 
 Without --token the token is read from standard input (typed without echo at a
 terminal, or piped), which keeps it out of the shell history. It is saved in
@@ -44,7 +45,7 @@ readable only by you, and used only for the server it was saved for.`,
 			if err != nil {
 				return err
 			}
-			cfg.Servers[url] = serverConfig{Token: token}
+			cfg.URL, cfg.Servers[url] = url, serverConfig{Token: token}
 			path, err := saveConfig(a.getenv, cfg)
 			if err != nil {
 				return err

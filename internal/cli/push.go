@@ -8,12 +8,15 @@ import (
 	"github.com/modelry/modelry/client"
 )
 
+// pushFlags are the flags of 'modelry push'.
+type pushFlags struct {
+	label, description             string
+	aliases, metrics, params, tags []string
+	parallel                       int
+}
+
 func (a *app) pushCmd() *cobra.Command {
-	var f struct {
-		label, description             string
-		aliases, metrics, params, tags []string
-		parallel                       int
-	}
+	var f pushFlags
 	cmd := &cobra.Command{
 		Use:   "push NAME PATH...",
 		Short: "Upload files or a directory as a new version of a model",
@@ -45,29 +48,7 @@ numbers, params and tags are strings; tags stay editable later ('modelry tag').`
   # Push two inputs; out/ keeps its name
   modelry push iris README.md ./out --tag team=vision`,
 		Args: minArgs(2, "NAME PATH..."),
-		RunE: a.run(func(cmd *cobra.Command, args []string) error {
-			metrics, err := parseMetrics(cmd, f.metrics)
-			if err != nil {
-				return err
-			}
-			params, err := parseKV(cmd, "--param", f.params)
-			if err != nil {
-				return err
-			}
-			tags, err := parseKV(cmd, "--tag", f.tags)
-			if err != nil {
-				return err
-			}
-			o := client.PushOptions{
-				Label: f.label, Description: f.description, Metrics: metrics, Params: params,
-				Tags: tags, Aliases: f.aliases, Parallelism: f.parallel, Progress: progressFor(a.stderr),
-			}
-			v, rep, err := a.client().Push(cmd.Context(), args[0], args[1:], o)
-			if err != nil {
-				return err
-			}
-			return a.printPush(v, rep)
-		}),
+		RunE: a.run(func(cmd *cobra.Command, args []string) error { return a.push(cmd, args, f) }),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.label, "label", "", "label for the version, unique within the model (e.g. 1.0)")
@@ -78,6 +59,30 @@ numbers, params and tags are strings; tags stay editable later ('modelry tag').`
 	fl.StringArrayVar(&f.tags, "tag", nil, "tag as key=value (repeatable)")
 	fl.IntVar(&f.parallel, "parallel", 4, "how many files to upload at once")
 	return cmd
+}
+
+func (a *app) push(cmd *cobra.Command, args []string, f pushFlags) error {
+	metrics, err := parseMetrics(cmd, f.metrics)
+	if err != nil {
+		return err
+	}
+	params, err := parseKV(cmd, "--param", f.params)
+	if err != nil {
+		return err
+	}
+	tags, err := parseKV(cmd, "--tag", f.tags)
+	if err != nil {
+		return err
+	}
+	o := client.PushOptions{
+		Label: f.label, Description: f.description, Metrics: metrics, Params: params,
+		Tags: tags, Aliases: f.aliases, Parallelism: f.parallel, Progress: progressFor(a.stderr),
+	}
+	v, rep, err := a.client().Push(cmd.Context(), args[0], args[1:], o)
+	if err != nil {
+		return err
+	}
+	return a.printPush(v, rep)
 }
 
 // pushJSON is the -o json shape of a push: the version plus what moved.

@@ -48,6 +48,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err == nil {
 		return nil
 	}
+	if ctx.Err() != nil {
+		return errors.New("interrupted")
+	}
 	if !a.ran && !IsUsageError(err) {
 		err = usageErr(cmd, "%s", err)
 	}
@@ -84,8 +87,9 @@ numbered version; aliases such as "production" point at versions and keep
 their full history, so rolling back is one command.
 
 The same binary runs the server ('modelry server') and the client commands
-below, which talk to a server at --url (or $MODELRY_URL, default ` + DefaultURL + `)
-with the token from --token, $MODELRY_TOKEN, or the one 'modelry login' saved.
+below, which talk to the server at --url (else $MODELRY_URL, else the server of
+the last 'modelry login', else ` + DefaultURL + `) with the token from --token,
+else $MODELRY_TOKEN, else the one 'modelry login' saved for that server.
 
 A version is named by a reference (REF):
   NAME                  the latest version, e.g. iris
@@ -112,7 +116,7 @@ A version is named by a reference (REF):
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageErr(cmd, "%s", err) })
 	f := root.PersistentFlags()
-	f.StringVar(&a.url, "url", "", "server URL (default $MODELRY_URL, else "+DefaultURL+")")
+	f.StringVar(&a.url, "url", "", "server URL (default $MODELRY_URL, else the last login's, else "+DefaultURL+")")
 	f.StringVar(&a.token, "token", "", "API token (default $MODELRY_TOKEN, else the one saved by 'modelry login')")
 	f.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
 	root.AddCommand(newServerCmd())
@@ -133,9 +137,14 @@ func (a *app) run(fn func(cmd *cobra.Command, args []string) error) func(*cobra.
 	}
 }
 
-// serverURL is --url, else $MODELRY_URL, else DefaultURL.
+// serverURL is --url, else $MODELRY_URL, else the server of the last
+// 'modelry login', else DefaultURL.
 func (a *app) serverURL() string {
-	for _, u := range []string{a.url, a.getenv("MODELRY_URL")} {
+	urls := []string{a.url, a.getenv("MODELRY_URL")}
+	if cfg, err := loadConfig(a.getenv); err == nil {
+		urls = append(urls, cfg.URL)
+	}
+	for _, u := range urls {
 		if u != "" {
 			return strings.TrimRight(u, "/")
 		}
