@@ -47,7 +47,8 @@ func (h *Handler) putBlob(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	_, statErr := h.svc.Blobs().Stat(r.Context(), digest)
-	if err := h.svc.PutBlob(r.Context(), digest, r.ContentLength, bodyReader{r.Body}); err != nil {
+	body := bodyReader{r: r.Body, rc: http.NewResponseController(w)}
+	if err := h.svc.PutBlob(r.Context(), digest, r.ContentLength, body); err != nil {
 		if r.Context().Err() != nil {
 			return registry.Wrap(registry.KindInvalid, err, "upload of %s interrupted: the client closed the connection", digest)
 		}
@@ -60,11 +61,20 @@ func (h *Handler) putBlob(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, status, blobInfo{Digest: digest, Size: r.ContentLength})
 }
 
+// bodyIdleTimeout is how long an upload may send nothing before the server
+// gives up on it, so stalled clients cannot hold upload slots forever.
+const bodyIdleTimeout = 2 * time.Minute
+
 // bodyReader marks read failures of the request body as client errors, so a
-// truncated upload is INVALID_ARGUMENT rather than INTERNAL.
-type bodyReader struct{ r io.Reader }
+// truncated upload is INVALID_ARGUMENT rather than INTERNAL, and pushes the
+// read deadline forward while bytes keep coming.
+type bodyReader struct {
+	r  io.Reader
+	rc *http.ResponseController
+}
 
 func (b bodyReader) Read(p []byte) (int, error) {
+	_ = b.rc.SetReadDeadline(time.Now().Add(bodyIdleTimeout)) // unsupported writers just keep no deadline
 	n, err := b.r.Read(p)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return n, bodyError(err)

@@ -187,6 +187,9 @@ type TokenWriter interface {
 // "sha256:<hex>" digests. A blob becomes visible only once its bytes are
 // verified and durable, so readers never see a partial blob.
 //
+// Every method returns KindInvalid for a malformed digest, and
+// KindUnavailable wrapping ctx.Err() when the context ends first.
+//
 // Implementations: internal/storage/blob/fs (default). The conformance suite
 // in internal/storage/blob/blobtest defines the behaviour exactly.
 type BlobStore interface {
@@ -216,7 +219,8 @@ type BlobWriter interface {
 	// makes the blob visible only if they hash to digest. Errors:
 	// KindInvalid for a bad digest or fewer than size bytes (truncated),
 	// KindDigestMismatch when the bytes hash to something else or r holds
-	// more than size bytes. On any error nothing becomes visible and a blob
+	// more than size bytes. A reader error (other than io.EOF after exactly
+	// size bytes) fails the upload. On any error nothing becomes visible and a blob
 	// stored before is untouched. Putting a blob that exists still reads and
 	// verifies r but writes nothing.
 	Put(ctx context.Context, digest string, size int64, r io.Reader) error

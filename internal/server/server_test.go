@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +64,19 @@ func (r *slowReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// waitForUpload returns once the blob store has begun writing an upload,
+// so the server is surely inside the handler.
+func waitForUpload(t *testing.T, tmp string) {
+	t.Helper()
+	for i := 0; i < 500; i++ {
+		if entries, _ := os.ReadDir(tmp); len(entries) > 0 {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Fatal("the upload never reached the blob store")
+}
+
 // TestGracefulShutdownLetsUploadsFinish stops the server while a blob
 // upload is half sent: the upload must complete and be stored.
 func TestGracefulShutdownLetsUploadsFinish(t *testing.T) {
@@ -91,6 +106,7 @@ func TestGracefulShutdownLetsUploadsFinish(t *testing.T) {
 		result <- res.StatusCode
 	}()
 	<-body.started
+	waitForUpload(t, filepath.Join(dir, "blobs", "tmp"))
 	cancel() // as SIGTERM would
 	if status := <-result; status != http.StatusCreated {
 		t.Fatalf("upload in flight answered %d, want 201", status)
