@@ -6,23 +6,18 @@ import (
 	"errors"
 	"hash"
 	"io"
-	"os"
 )
 
 // pipelineBuffers is how many buffers circulate between the stages of a
 // download: enough that reading, hashing and writing each always have one.
 const pipelineBuffers = 4
 
-// syncEvery is how many bytes a download writes between asking the kernel to
-// start writing them back (see syncRange), so that the final fsync is short.
-const syncEvery = 16 << 20
-
 // ingest copies r into f while hashing, with reading, hashing and writing in
 // three goroutines that pass a few large buffers along: the network read of
 // chunk n+2, the hash of chunk n+1 and the disk write of chunk n overlap.
 // It returns the bytes written and the "sha256:<hex>" of them (empty when
 // verify is false). onWrite is called after each chunk is written.
-func ingest(f *os.File, r io.Reader, verify bool, onWrite func(int)) (int64, string, error) {
+func ingest(f io.Writer, r io.Reader, verify bool, onWrite func(int)) (int64, string, error) {
 	free := make(chan []byte, pipelineBuffers)
 	for range pipelineBuffers {
 		free <- getBuf()
@@ -86,20 +81,14 @@ func readStage(r io.Reader, toHash chan<- []byte, free <-chan []byte, stop <-cha
 
 // writeStage writes hashed buffers to f and recycles them. After a failed
 // write it keeps draining, so that the other stages never block.
-func writeStage(f *os.File, toWrite <-chan []byte, free chan<- []byte, stop chan struct{}, onWrite func(int)) error {
+func writeStage(f io.Writer, toWrite <-chan []byte, free chan<- []byte, stop chan struct{}, onWrite func(int)) error {
 	var werr error
-	var written, synced int64
 	for b := range toWrite {
 		if werr == nil && len(b) > 0 {
 			if _, werr = f.Write(b); werr != nil {
 				close(stop)
 			} else {
-				written += int64(len(b))
 				onWrite(len(b))
-				if written-synced >= syncEvery {
-					syncRange(f, synced, written-synced)
-					synced = written
-				}
 			}
 		}
 		free <- b

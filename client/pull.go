@@ -184,7 +184,7 @@ func (c *Client) download(ctx context.Context, dest string, f File, verify bool,
 			os.Remove(tmp.Name())
 		}
 	}()
-	n, digest, err := ingest(tmp, body, verify, func(k int) { p.Add(int64(k)) })
+	n, digest, err := ingest(newFileSink(tmp, f.Size), body, verify, func(k int) { p.Add(int64(k)) })
 	if err != nil {
 		return fmt.Errorf("download %s: %w", f.Path, err)
 	}

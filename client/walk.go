@@ -22,7 +22,9 @@ import (
 // enough that per-call overhead vanishes next to SHA-256 and memory copies.
 const bufSize = 1 << 20
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+// bufPool recycles the buffers of hashing and downloads; they are aligned so
+// that downloads can write them with O_DIRECT.
+var bufPool = sync.Pool{New: func() any { b := alignedBuf(bufSize); return &b }}
 
 func getBuf() []byte  { return *bufPool.Get().(*[]byte) }
 func putBuf(b []byte) { bufPool.Put(&b) }
