@@ -101,8 +101,17 @@ func TestPushPullDirectoryRoundTrip(t *testing.T) {
 		t.Errorf("re-push: version %s digest %s uploaded %s; want 2, the same digest, 0 B", num2, digest2, uploaded2)
 	}
 	// The same bytes under another model are not uploaded either.
-	if _, _, up := push(t, admin, "rt-dir-copy", src); up != "0 B" {
-		t.Errorf("push of stored files to another model uploaded %s, want 0 B", up)
+	var pushed struct {
+		Model   string `json:"model"`
+		Version int64  `json:"version"`
+		Push    struct {
+			Files, Links  int
+			UploadedBytes int64 `json:"uploaded_bytes"`
+		} `json:"push"`
+	}
+	decode(t, admin.ok(t, "push", "rt-dir-copy", src, "-o", "json"), &pushed)
+	if p := pushed.Push; pushed.Model != "rt-dir-copy" || pushed.Version != 1 || p.Files != 4 || p.Links != 1 || p.UploadedBytes != 0 {
+		t.Errorf("push -o json of stored files to another model = %+v, want 4 files, 1 link, 0 bytes uploaded", pushed)
 	}
 }
 
