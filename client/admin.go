@@ -104,3 +104,9 @@ func decodeJSON(resp *http.Response, out any) error {
 	}
 	return nil
 }
+
+// Ready reports whether the server is up and its stores answer (GET /readyz);
+// nil means ready.
+func (c *Client) Ready(ctx context.Context) error {
+	return c.do(ctx, request{method: http.MethodGet, path: "/readyz"}, nil)
+}
