@@ -1,0 +1,49 @@
+// Package sqlite is the default metadata store: registry.Store on one SQLite
+// file, through the pure-Go driver modernc.org/sqlite (no cgo).
+//
+// # Connections
+//
+// The file runs in WAL mode with synchronous=FULL, so a commit is on disk
+// before Update returns, and readers never wait for the writer. One
+// connection writes: Update takes it, runs BEGIN IMMEDIATE, and so Updates are
+// serialized in the process and locked against other processes. A pool of
+// query_only connections serves View, each View in its own BEGIN ... COMMIT
+// snapshot. Every connection gets its pragmas (busy_timeout, journal_mode,
+// synchronous, foreign_keys, and query_only for readers) from the DSN, and
+// keeps its own cache of prepared statements: a connection is owned by one
+// transaction at a time, so statements are parsed once per connection and
+// never again.
+//
+// # Schema
+//
+// Migrations are embedded SQL files (migrations/NNNN_name.sql) applied in
+// order at Open inside one transaction; schema_version records each applied
+// one. The tables:
+//
+//	models        name PK, description, created_at, updated_at, created_by,
+//	              last_number, version_count
+//	model_tags    (model, key) PK -> value; index (key, value)
+//	versions      (model, number) PK, label, digest, description, metrics,
+//	              params, source and files as JSON, size, created_by,
+//	              created_at, deleted_at (NULL while live).
+//	              Indexes: unique (model, label) over live labelled rows;
+//	              (model, digest, number); (model, number) over live rows
+//	version_tags  (model, number, key) PK -> value; index (model, key, value)
+//	aliases       (model, alias) PK -> version, updated_at, updated_by;
+//	              indexes (model, version) and (alias)
+//	alias_moves   seq AUTOINCREMENT, model, alias, from_version, to_version,
+//	              actor, reason, at; index (model, alias, seq)
+//	events        seq AUTOINCREMENT, type, actor, model, version, data JSON,
+//	              at; indexes (model, seq) and (type, seq)
+//	tokens        id PK, name UNIQUE, role, hash UNIQUE, created_by,
+//	              created_at, revoked_at
+//
+// Times are integer unix nanoseconds, read back as UTC; the zero time is
+// stored as 0 and read back as the zero time. Foreign keys cascade from a
+// model to its tags, versions (and their tags and aliases) and alias history;
+// events have no foreign keys and outlive what they describe.
+//
+// Reads fetch a model or version together with its tags and aliases in one
+// statement (correlated json_group_object subqueries), so listings cost one
+// query per page, not one per row.
+package sqlite
