@@ -4,15 +4,16 @@
 // # Connections
 //
 // The file runs in WAL mode with synchronous=FULL, so a commit is on disk
-// before Update returns, and readers never wait for the writer. One
-// connection writes: Update takes it, runs BEGIN IMMEDIATE, and so Updates are
-// serialized in the process and locked against other processes. A pool of
-// query_only connections serves View, each View in its own BEGIN ... COMMIT
-// snapshot. Every connection gets its pragmas (busy_timeout, journal_mode,
-// synchronous, foreign_keys, and query_only for readers) from the DSN, and
-// keeps its own cache of prepared statements: a connection is owned by one
-// transaction at a time, so statements are parsed once per connection and
-// never again.
+// (fdatasync, as upstream SQLite does on Linux) before Update returns, and
+// readers never wait for the writer. One connection writes: Update takes it,
+// runs BEGIN IMMEDIATE, and so Updates are serialized in the process and
+// locked against other processes. A pool of query_only connections serves
+// View, each View in its own BEGIN ... COMMIT snapshot. Every connection gets
+// its pragmas (busy_timeout, journal_mode, synchronous, foreign_keys,
+// mmap_size, journal_size_limit, and query_only for readers) from the DSN,
+// and keeps its own cache of prepared statements: a connection is owned by
+// one transaction at a time, so statements are parsed once per connection
+// and never again.
 //
 // # Schema
 //
