@@ -19,7 +19,9 @@ type Store interface {
 	// Update runs fn in a read-write transaction. When fn returns nil the
 	// writes commit durably (fsync) before Update returns; otherwise none of
 	// them happen. Updates are serialized: inside one, GetModel sees and
-	// locks the latest committed row.
+	// locks the latest committed row. After a write method fails, fn must
+	// return an error: the transaction may not be usable any more (as on
+	// PostgreSQL), so callers never recover from a failed write inside one.
 	Update(ctx context.Context, fn func(WriteTx) error) error
 	Close() error
 }
