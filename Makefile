@@ -27,8 +27,9 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzValidateManifest -fuzztime=$(FUZZTIME) ./internal/registry
 
 ## bench: the benchmarks of docs/benchmarks.md, each against a ceiling measured in the same run
+##        (about 5 minutes; pass flags with e.g. BENCHFLAGS='-size 64MiB -skip-5gib -json bench.json')
 bench: build
-	$(GO) run ./bench/cmd/modelry-bench -modelry $(BIN)
+	$(GO) run ./bench/cmd/modelry-bench -modelry $(BIN) $(BENCHFLAGS)
 
 clean:
 	rm -rf bin
