@@ -81,6 +81,7 @@ func (h *Handler) routes() {
 	h.route("POST /api/v1/models/{model}/aliases/{alias}/rollback", h.rollback)
 
 	h.route("POST /api/v1/blobs/missing", h.missingBlobs)
+	h.route("POST /api/v1/blobs", h.ingestBlob)
 	h.route("HEAD /api/v1/blobs/{digest}", h.headBlob)
 	h.route("GET /api/v1/blobs/{digest}", h.getBlob)
 	h.route("PUT /api/v1/blobs/{digest}", h.putBlob)

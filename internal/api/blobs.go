@@ -12,10 +12,12 @@ import (
 
 type digestList struct {
 	Digests []string `json:"digests"`
+	Sizes   []int64  `json:"sizes"`
 }
 
 type missingBlobs struct {
-	Missing []string `json:"missing"`
+	Missing  []string `json:"missing"`
+	NewSizes []int64  `json:"new_sizes"`
 }
 
 type blobInfo struct {
@@ -32,7 +34,11 @@ func (h *Handler) missingBlobs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, missingBlobs{Missing: missing})
+	sizes, err := h.svc.UnknownSizes(r.Context(), req.Sizes)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, missingBlobs{Missing: missing, NewSizes: sizes})
 }
 
 // putBlob stores the request body as a blob. The store verifies the bytes
@@ -47,18 +53,42 @@ func (h *Handler) putBlob(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	_, statErr := h.svc.Blobs().Stat(r.Context(), digest)
-	body := bodyReader{r: r.Body, rc: http.NewResponseController(w)}
-	if err := h.svc.PutBlob(r.Context(), digest, r.ContentLength, body); err != nil {
-		if r.Context().Err() != nil {
-			return registry.Wrap(registry.KindInvalid, err, "upload of %s interrupted: the client closed the connection", digest)
-		}
-		return bodyError(err)
+	err := h.svc.PutBlob(r.Context(), digest, r.ContentLength, uploadBody(w, r))
+	if err != nil {
+		return uploadError(r, err)
 	}
 	status := http.StatusCreated
 	if statErr == nil {
 		status = http.StatusOK
 	}
 	return writeJSON(w, status, blobInfo{Digest: digest, Size: r.ContentLength})
+}
+
+// ingestBlob stores the request body under the digest it hashes to. Clients
+// use it for files no stored blob has the size of, so they can hash while
+// they upload; they compare the returned digest with their own.
+func (h *Handler) ingestBlob(w http.ResponseWriter, r *http.Request) error {
+	if r.ContentLength < 0 {
+		return registry.E(kindLengthRequired, "send the blob's size as Content-Length")
+	}
+	digest, err := h.svc.IngestBlob(r.Context(), r.ContentLength, uploadBody(w, r))
+	if err != nil {
+		return uploadError(r, err)
+	}
+	return writeJSON(w, http.StatusCreated, blobInfo{Digest: digest, Size: r.ContentLength})
+}
+
+func uploadBody(w http.ResponseWriter, r *http.Request) io.Reader {
+	return bodyReader{r: r.Body, rc: http.NewResponseController(w)}
+}
+
+// uploadError names a client that hung up as the cause, rather than the
+// store's cancellation.
+func uploadError(r *http.Request, err error) error {
+	if r.Context().Err() != nil {
+		return registry.Wrap(registry.KindInvalid, err, "upload interrupted: the client closed the connection")
+	}
+	return bodyError(err)
 }
 
 // bodyIdleTimeout is how long an upload may send nothing before the server

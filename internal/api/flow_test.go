@@ -234,6 +234,37 @@ func TestBlobsAndEvents(t *testing.T) {
 	}
 }
 
+func TestStreamedUploadAndNewSizes(t *testing.T) {
+	a := newTestAPI(t)
+	data := []byte("streamed without a digest")
+	var missing struct {
+		Missing  []string
+		NewSizes []int64 `json:"new_sizes"`
+	}
+	a.do("POST", "/api/v1/blobs/missing", a.writer, map[string]any{"digests": []string{}, "sizes": []int64{int64(len(data)), 5, 5}}).ok(200).decode(&missing)
+	if !slices.Equal(missing.NewSizes, []int64{int64(len(data)), 5}) {
+		t.Fatalf("new_sizes on an empty store = %v", missing.NewSizes)
+	}
+	var blob struct {
+		Digest string
+		Size   int64
+	}
+	a.do("POST", "/api/v1/blobs", a.writer, data).ok(201).decode(&blob)
+	if blob.Digest != digestOf(data) || blob.Size != int64(len(data)) {
+		t.Fatalf("streamed blob = %+v, want digest %s", blob, digestOf(data))
+	}
+	a.do("POST", "/api/v1/blobs", a.writer, data).ok(201) // again: stored once, same answer
+	a.do("POST", "/api/v1/blobs/missing", a.writer, map[string]any{"digests": []string{blob.Digest}, "sizes": []int64{int64(len(data)), 5}}).ok(200).decode(&missing)
+	if len(missing.Missing) != 0 || !slices.Equal(missing.NewSizes, []int64{5}) {
+		t.Fatalf("after the upload: %+v", missing)
+	}
+	a.do("POST", "/api/v1/blobs", a.reader, data).fails(403, "PERMISSION_DENIED", "needs writer")
+	a.do("POST", "/api/v1/blobs/missing", a.writer, map[string]any{"digests": []string{}, "sizes": []int64{-1}}).fails(400, "INVALID_ARGUMENT", "negative")
+	if n, _ := a.svc.Blobs().(interface{ Usage() (int64, int64) }).Usage(); n != 1 {
+		t.Fatalf("store holds %d blobs, want 1", n)
+	}
+}
+
 func TestTokens(t *testing.T) {
 	a := newTestAPI(t)
 	var list struct {

@@ -39,6 +39,41 @@ func (s *Service) MissingBlobs(ctx context.Context, digests []string) ([]string,
 	return missing, nil
 }
 
+// UnknownSizes returns, in the order given and without repeats, the sizes
+// that no stored blob has: files of those sizes are certainly not stored.
+func (s *Service) UnknownSizes(ctx context.Context, sizes []int64) ([]int64, error) {
+	if _, err := require(ctx, RoleWriter); err != nil {
+		return nil, err
+	}
+	if len(sizes) > MaxMissingQuery {
+		return nil, E(KindInvalid, "asked about %d sizes; the limit is %d per call", len(sizes), MaxMissingQuery)
+	}
+	unknown := []int64{}
+	seen := make(map[int64]bool, len(sizes))
+	for _, n := range sizes {
+		if n < 0 {
+			return nil, E(KindInvalid, "size %d is negative", n)
+		}
+		if !seen[n] && !s.blobs.HasSize(n) {
+			unknown = append(unknown, n)
+		}
+		seen[n] = true
+	}
+	return unknown, nil
+}
+
+// IngestBlob stores a blob whose digest the caller does not know yet, and
+// returns the digest of the bytes received.
+func (s *Service) IngestBlob(ctx context.Context, size int64, r io.Reader) (string, error) {
+	if _, err := require(ctx, RoleWriter); err != nil {
+		return "", err
+	}
+	if size < 0 {
+		return "", E(KindInvalid, "blob size is unknown; send Content-Length")
+	}
+	return s.blobs.Ingest(ctx, size, r)
+}
+
 // PutBlob stores one blob, verifying its bytes against digest.
 func (s *Service) PutBlob(ctx context.Context, digest string, size int64, r io.Reader) error {
 	if _, err := require(ctx, RoleWriter); err != nil {

@@ -198,6 +198,8 @@ type BlobStore interface {
 	BlobStatter
 	BlobOpener
 	BlobWriter
+	BlobIngester
+	BlobSizer
 	BlobDeleter
 }
 
@@ -226,6 +228,23 @@ type BlobWriter interface {
 	// stored before is untouched. Putting a blob that exists still reads and
 	// verifies r but writes nothing.
 	Put(ctx context.Context, digest string, size int64, r io.Reader) error
+}
+
+// BlobIngester stores blobs whose digest the caller does not know yet.
+type BlobIngester interface {
+	// Ingest reads exactly size bytes from r, stores them under the digest
+	// they hash to, and returns it. Errors and atomicity are as for Put; when
+	// the blob is already stored, nothing is written.
+	Ingest(ctx context.Context, size int64, r io.Reader) (digest string, err error)
+}
+
+// BlobSizer answers whether any stored blob has a given size. A client that
+// learns no blob has its file's size knows the file is not stored, and may
+// upload it while hashing it instead of hashing it first. The answer may be
+// stale across server replicas: a wrong "no" only costs bandwidth, since the
+// store keeps one copy per digest whatever is uploaded.
+type BlobSizer interface {
+	HasSize(size int64) bool
 }
 
 // BlobDeleter removes blobs; used by garbage collection.

@@ -54,6 +54,8 @@ func Run(t *testing.T, open func(t *testing.T) registry.BlobStore) {
 		{"Concurrent", testConcurrent},
 		{"Delete", testDelete},
 		{"Absent", testAbsent},
+		{"Ingest", testIngest},
+		{"HasSize", testHasSize},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })

@@ -44,27 +44,35 @@ func newBlock() *block {
 }
 
 // ingest streams exactly size bytes from r through SHA-256 and, when w is
-// not nil, into w; then it checks that r is at its end and that the bytes
-// hash to digest. The calling goroutine reads into a ring of blocks; one
-// goroutine hashes each block while another writes it, and a block goes back
-// to the ring when both are done with it.
-func ingest(ctx context.Context, digest string, size int64, r io.Reader, w *tempFile) error {
+// not nil, into w; then it checks that r is at its end and returns the
+// digest of the bytes. name says which upload it is in errors. The calling
+// goroutine reads into a ring of blocks; one goroutine hashes each block
+// while another writes it, and a block goes back to the ring when both are
+// done with it.
+func ingest(ctx context.Context, name string, size int64, r io.Reader, w *tempFile) (string, error) {
 	p := startPipeline(ctx, w)
 	got, readErr := p.feed(r, size)
 	writeErr := p.finish()
 	switch {
 	case ctx.Err() != nil:
-		return cancelled(ctx, digest, got, size)
+		return "", cancelled(ctx, name, got, size)
 	case writeErr != nil:
-		return registry.Wrap(registry.KindInternal, writeErr, "writing blob %s", digest)
+		return "", registry.Wrap(registry.KindInternal, writeErr, "writing blob %s", name)
 	case readErr != nil:
-		return readErr
+		return "", readErr
 	}
-	if sum := "sha256:" + hex.EncodeToString(p.hash.Sum(nil)); sum != digest {
-		return registry.E(registry.KindDigestMismatch,
+	return "sha256:" + hex.EncodeToString(p.hash.Sum(nil)), nil
+}
+
+// ingestExpecting is ingest for a caller that knows the digest the bytes
+// must have.
+func ingestExpecting(ctx context.Context, digest string, size int64, r io.Reader, w *tempFile) error {
+	sum, err := ingest(ctx, digest, size, r, w)
+	if err == nil && sum != digest {
+		err = registry.E(registry.KindDigestMismatch,
 			"digest mismatch: expected %s but the %d bytes received hash to %s", digest, size, sum)
 	}
-	return nil
+	return err
 }
 
 // pipeline runs the hash and write stages of one ingest.

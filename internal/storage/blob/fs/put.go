@@ -39,15 +39,21 @@ func (s *Store) Put(ctx context.Context, digest string, size int64, r io.Reader)
 	// but nothing is written. Touching the blob first restarts the garbage
 	// collector's grace period (Walk's modTime), so a blob about to be
 	// referenced again is not collected while its new version commits.
-	now := time.Now()
-	if err := os.Chtimes(s.path(digest), now, now); err == nil {
-		return ingest(ctx, digest, size, r, nil)
+	if s.touch(digest) {
+		return ingestExpecting(ctx, digest, size, r, nil)
 	}
 	return s.putNew(ctx, digest, size, r)
 }
 
+// touch updates a stored blob's modification time and reports whether the
+// blob exists.
+func (s *Store) touch(digest string) bool {
+	now := time.Now()
+	return os.Chtimes(s.path(digest), now, now) == nil
+}
+
 func (s *Store) putNew(ctx context.Context, digest string, size int64, r io.Reader) (err error) {
-	tmp, err := s.createTemp(digest, size)
+	tmp, err := s.createTemp(digest[len("sha256:"):][:12], size)
 	if err != nil {
 		return err
 	}
@@ -56,9 +62,48 @@ func (s *Store) putNew(ctx context.Context, digest string, size int64, r io.Read
 			tmp.discard()
 		}
 	}()
-	if err := ingest(ctx, digest, size, r, tmp); err != nil {
+	if err := ingestExpecting(ctx, digest, size, r, tmp); err != nil {
 		return err
 	}
+	return s.place(ctx, tmp, digest, size)
+}
+
+// Ingest stores exactly size bytes from r under the digest they hash to,
+// which it returns. See registry.BlobIngester for the contract. It uses the
+// same pipeline as Put; when the blob turns out to be stored already, the
+// new copy is dropped.
+func (s *Store) Ingest(ctx context.Context, size int64, r io.Reader) (digest string, err error) {
+	if size < 0 {
+		return "", registry.E(registry.KindInvalid, "blob size %d is negative", size)
+	}
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-ctx.Done():
+		return "", cancelled(ctx, "upload", 0, size)
+	}
+	tmp, err := s.createTemp("stream", size)
+	if err != nil {
+		return "", err
+	}
+	defer func() {
+		if err != nil {
+			tmp.discard()
+		}
+	}()
+	if digest, err = ingest(ctx, "upload", size, r, tmp); err != nil {
+		return "", err
+	}
+	if s.touch(digest) {
+		tmp.discard()
+		return digest, nil
+	}
+	return digest, s.place(ctx, tmp, digest, size)
+}
+
+// place makes a fully written temp file durable and renames it into place as
+// the blob digest, unless a concurrent upload stored it first.
+func (s *Store) place(ctx context.Context, tmp *tempFile, digest string, size int64) error {
 	if err := tmp.commit(); err != nil {
 		return registry.Wrap(registry.KindInternal, err, "storing blob %s", digest)
 	}
@@ -80,8 +125,7 @@ func (s *Store) putNew(ctx context.Context, digest string, size int64, r io.Read
 		os.Remove(tmp.name)
 		return nil
 	}
-	s.count.Add(1)
-	s.bytes.Add(size)
+	s.added(size)
 	// If this fsync fails the blob is in place and correct but may not
 	// survive a crash; the error tells the caller not to count on it, and a
 	// retried Put finds the blob and verifies its bytes.
@@ -91,16 +135,16 @@ func (s *Store) putNew(ctx context.Context, digest string, size int64, r io.Read
 // createTemp creates the upload's file under tmp/, with O_DIRECT on when the
 // store wants it, the blob is at least one aligned block and the filesystem
 // accepts it.
-func (s *Store) createTemp(digest string, size int64) (*tempFile, error) {
+func (s *Store) createTemp(label string, size int64) (*tempFile, error) {
 	dir := filepath.Join(s.root, tmpDir)
 	for {
-		name := filepath.Join(dir, fmt.Sprintf("put-%s-%016x", digest[len("sha256:"):][:12], rand.Uint64()))
+		name := filepath.Join(dir, fmt.Sprintf("put-%s-%016x", label, rand.Uint64()))
 		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o444)
 		if errors.Is(err, fs.ErrExist) {
 			continue // 64 random bits collided; try another name
 		}
 		if err != nil {
-			return nil, registry.Wrap(registry.KindInternal, err, "creating upload file for blob %s", digest)
+			return nil, registry.Wrap(registry.KindInternal, err, "creating upload file %s", label)
 		}
 		t := &tempFile{f: f, name: name}
 		preallocate(f, size)

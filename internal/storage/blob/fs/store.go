@@ -34,6 +34,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -70,6 +71,9 @@ type Store struct {
 
 	count atomic.Int64 // blobs stored
 	bytes atomic.Int64 // their total size
+
+	sizesMu sync.Mutex
+	sizes   map[int64]int // blob size -> how many stored blobs have it
 }
 
 var _ registry.BlobStore = (*Store)(nil)
@@ -98,7 +102,7 @@ func Open(root string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, registry.Wrap(registry.KindInvalid, err, "blob store root %q", root)
 	}
-	s := &Store{root: abs, directIO: true, slots: make(chan struct{}, DefaultMaxConcurrentPuts)}
+	s := &Store{root: abs, directIO: true, slots: make(chan struct{}, DefaultMaxConcurrentPuts), sizes: map[int64]int{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -109,8 +113,7 @@ func Open(root string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	err = s.Walk(context.Background(), func(_ string, size int64, _ time.Time) error {
-		s.count.Add(1)
-		s.bytes.Add(size)
+		s.added(size)
 		return nil
 	})
 	if err != nil {
@@ -216,9 +219,35 @@ func (s *Store) Delete(ctx context.Context, digest string) error {
 	case err != nil:
 		return registry.Wrap(registry.KindInternal, err, "deleting blob %s", digest)
 	}
-	s.count.Add(-1)
-	s.bytes.Add(-fi.Size())
+	s.removed(fi.Size())
 	return nil
+}
+
+func (s *Store) added(size int64) {
+	s.count.Add(1)
+	s.bytes.Add(size)
+	s.sizesMu.Lock()
+	s.sizes[size]++
+	s.sizesMu.Unlock()
+}
+
+func (s *Store) removed(size int64) {
+	s.count.Add(-1)
+	s.bytes.Add(-size)
+	s.sizesMu.Lock()
+	if s.sizes[size]--; s.sizes[size] <= 0 {
+		delete(s.sizes, size)
+	}
+	s.sizesMu.Unlock()
+}
+
+// HasSize reports whether some stored blob has exactly this size. A false
+// answer means no blob of that size can be stored yet, so a client may
+// upload such a file without hashing it first (see registry.BlobSizer).
+func (s *Store) HasSize(size int64) bool {
+	s.sizesMu.Lock()
+	defer s.sizesMu.Unlock()
+	return s.sizes[size] > 0
 }
 
 // Usage returns how many blobs the store holds and their total size in
