@@ -19,6 +19,7 @@ const (
 	metricBytesIn  = "modelry_http_request_bytes_total"
 	metricBytesOut = "modelry_http_response_bytes_total"
 	routeBlobPut   = `route="PUT /api/v1/blobs/{digest}"`
+	routeBlobPost  = `route="POST /api/v1/blobs"` // streamed uploads of new files
 	routeBlobGet   = `route="GET /api/v1/blobs/{digest}"`
 	routeFileGet   = `route="GET /api/v1/models/{model}/versions/{version}/files/{path...}"`
 )
@@ -150,9 +151,9 @@ func (e *env) readCeilings(src string, n int64, c *fileCeilings) error {
 }
 
 // push runs `modelry push` of src to srv and checks from the server's
-// metrics how many body bytes the blob upload route received.
+// metrics how many body bytes the two blob upload routes received.
 func (e *env) push(ctx context.Context, srv *proc.Server, src string) (proc.CLIRun, int64, error) {
-	before, err := srv.Metric(ctx, metricBytesIn, routeBlobPut)
+	before, err := uploadedBytes(ctx, srv)
 	if err != nil {
 		return proc.CLIRun{}, 0, err
 	}
@@ -160,8 +161,18 @@ func (e *env) push(ctx context.Context, srv *proc.Server, src string) (proc.CLIR
 	if err != nil {
 		return run, 0, err
 	}
-	after, err := srv.Metric(ctx, metricBytesIn, routeBlobPut)
+	after, err := uploadedBytes(ctx, srv)
 	return run, int64(after - before), err
+}
+
+// uploadedBytes sums the request bytes of both blob upload routes.
+func uploadedBytes(ctx context.Context, srv *proc.Server) (float64, error) {
+	put, err := srv.Metric(ctx, metricBytesIn, routeBlobPut)
+	if err != nil {
+		return 0, err
+	}
+	post, err := srv.Metric(ctx, metricBytesIn, routeBlobPost)
+	return put + post, err
 }
 
 // pull runs `modelry pull` into a new folder, checks that the file arrived

@@ -86,7 +86,7 @@ func (e *env) measureRepush(ctx context.Context, srv *proc.Server, src string, n
 	}
 	e.add(Row{Bench: benchTransfer, Name: fmt.Sprintf("re-push unchanged %s: file bytes the server received", e.cfg.size), Unit: "bytes",
 		Value: worst, Runs: received, Target: "= 0", Result: passMiss(worst == 0),
-		Note: "from " + metricBytesIn + "{" + routeBlobPut + "}; the value is the largest run"})
+		Note: "from " + metricBytesIn + " on both blob upload routes; the value is the largest run"})
 	wall := median(walls)
 	e.add(Row{Bench: benchTransfer, Name: fmt.Sprintf("re-push unchanged %s (wall)", e.cfg.size), Unit: "s", Value: wall, Runs: walls,
 		Against: "time to SHA-256 the file", Ratio: wall / c.shaTime.Seconds(),

@@ -10,14 +10,47 @@ import (
 // MissingBlobs returns which of digests the server lacks, in the order given
 // (writer). Push calls it before uploading.
 func (c *Client) MissingBlobs(ctx context.Context, digests []string) ([]string, error) {
+	missing, _, err := c.CheckBlobs(ctx, digests, nil)
+	return missing, err
+}
+
+// CheckBlobs asks in one call which digests the server lacks and which
+// sizes no stored blob has (writer). A file of such a size is certainly not
+// stored, so it can be uploaded with IngestBlob without hashing it first.
+func (c *Client) CheckBlobs(ctx context.Context, digests []string, sizes []int64) (missing []string, newSizes []int64, err error) {
 	body := struct {
 		Digests []string `json:"digests"`
-	}{digests}
-	var out struct {
-		Missing []string `json:"missing"`
+		Sizes   []int64  `json:"sizes,omitempty"`
+	}{Digests: digests, Sizes: sizes}
+	if body.Digests == nil {
+		body.Digests = []string{}
 	}
-	err := c.do(ctx, request{method: http.MethodPost, path: "/api/v1/blobs/missing", json: body}, &out)
-	return out.Missing, err
+	var out struct {
+		Missing  []string `json:"missing"`
+		NewSizes []int64  `json:"new_sizes"`
+	}
+	err = c.do(ctx, request{method: http.MethodPost, path: "/api/v1/blobs/missing", json: body}, &out)
+	return out.Missing, out.NewSizes, err
+}
+
+// IngestBlob uploads size bytes from r without naming their digest
+// (writer); the server stores them under the digest of what it received and
+// returns it, for the caller to compare with its own. An *os.File body is
+// sent with sendfile where the OS allows.
+func (c *Client) IngestBlob(ctx context.Context, size int64, r io.Reader) (Blob, error) {
+	req := request{
+		method: http.MethodPost, path: "/api/v1/blobs", body: r, length: size,
+		header: http.Header{"Content-Type": {"application/octet-stream"}},
+		want:   []int{http.StatusCreated},
+	}
+	resp, err := c.send(ctx, req)
+	if err != nil {
+		return Blob{}, err
+	}
+	defer resp.Body.Close()
+	var b Blob
+	err = decodeJSON(resp, &b)
+	return b, err
 }
 
 // PutBlob uploads size bytes from r as the blob digest (writer). The server

@@ -47,25 +47,25 @@ func (c *Client) Push(ctx context.Context, model string, paths []string, o PushO
 	if err != nil {
 		return Version{}, PushReport{}, err
 	}
-	p := progressOrNop(o.Progress)
 	var rep PushReport
-	for _, f := range files {
-		if f.target != "" {
+	for i := range files {
+		if files[i].target != "" {
 			rep.Links++
-		} else {
-			rep.Files++
-			if info, err := os.Stat(f.abs); err == nil {
-				rep.Bytes += info.Size()
-			}
+			continue
 		}
+		rep.Files++
+		info, err := os.Stat(files[i].abs)
+		if err != nil {
+			return Version{}, rep, err
+		}
+		files[i].size = info.Size()
 	}
-	p.Start("hashing", rep.Bytes)
-	err = hashFiles(ctx, files, p)
-	p.Finish()
-	if err != nil {
+	if err := c.streamNewFiles(ctx, files, o, &rep); err != nil {
 		return Version{}, rep, err
 	}
-	rep.Bytes = 0
+	if err := hashRest(ctx, files, o.Progress); err != nil {
+		return Version{}, rep, err
+	}
 	for _, f := range files {
 		rep.Bytes += f.size
 	}
@@ -74,6 +74,20 @@ func (c *Client) Push(ctx context.Context, model string, paths []string, o PushO
 	}
 	v, err := c.CreateVersion(ctx, model, newVersion(files, o))
 	return v, rep, err
+}
+
+// hashRest hashes the regular files whose digest is not known yet.
+func hashRest(ctx context.Context, files []localFile, prog Progress) error {
+	var total int64
+	for _, f := range files {
+		if f.target == "" && f.digest == "" {
+			total += f.size
+		}
+	}
+	p := progressOrNop(prog)
+	p.Start("hashing", total)
+	defer p.Finish()
+	return hashFiles(ctx, files, p)
 }
 
 func newVersion(files []localFile, o PushOptions) NewVersion {
@@ -93,7 +107,7 @@ func (c *Client) uploadMissing(ctx context.Context, files []localFile, o PushOpt
 	var digests []string
 	for i := range files {
 		f := &files[i]
-		if f.target == "" && byDigest[f.digest] == nil {
+		if f.target == "" && !f.streamed && byDigest[f.digest] == nil {
 			byDigest[f.digest] = f
 			digests = append(digests, f.digest)
 		}
@@ -109,7 +123,8 @@ func (c *Client) uploadMissing(ctx context.Context, files []localFile, o PushOpt
 		}
 		total += byDigest[d].size
 	}
-	rep.BlobsUploaded, rep.BlobsSkipped = len(missing), len(digests)-len(missing)
+	rep.BlobsUploaded += len(missing)
+	rep.BlobsSkipped += len(digests) - len(missing)
 	p := progressOrNop(o.Progress)
 	p.Start("uploading", total)
 	defer p.Finish()
@@ -122,7 +137,7 @@ func (c *Client) uploadMissing(ctx context.Context, files []localFile, o PushOpt
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	rep.UploadedBytes = total
+	rep.UploadedBytes += total
 	return nil
 }
 

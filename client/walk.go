@@ -36,8 +36,9 @@ type localFile struct {
 	abs    string // where it is on disk
 	mode   uint32
 	target string // symlink target, '/'-separated; "" for regular files
-	size   int64  // filled by hashing
-	digest string // filled by hashing
+	size     int64  // from stat, checked by hashing
+	digest   string // filled by hashing or streaming
+	streamed bool   // uploaded by streamNewFiles
 }
 
 // collectFiles walks the inputs of a Push. A single file becomes its base
@@ -177,7 +178,7 @@ func hashFiles(ctx context.Context, files []localFile, p Progress) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(1, min(runtime.GOMAXPROCS(0), 8)))
 	for i := range files {
-		if files[i].target != "" {
+		if files[i].target != "" || files[i].digest != "" {
 			continue
 		}
 		f := &files[i]
