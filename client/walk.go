@@ -32,10 +32,10 @@ func putBuf(b []byte) { bufPool.Put(&b) }
 // localFile is one entry to push: a regular file or a symbolic link found on
 // disk, with its path in the manifest.
 type localFile struct {
-	path   string // manifest path, '/'-separated, relative
-	abs    string // where it is on disk
-	mode   uint32
-	target string // symlink target, '/'-separated; "" for regular files
+	path     string // manifest path, '/'-separated, relative
+	abs      string // where it is on disk
+	mode     uint32
+	target   string // symlink target, '/'-separated; "" for regular files
 	size     int64  // from stat, checked by hashing
 	digest   string // filled by hashing or streaming
 	streamed bool   // uploaded by streamNewFiles
