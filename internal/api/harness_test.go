@@ -35,14 +35,17 @@ const adminSecret = "mdl_test_admin_secret_0123456789"
 // testAPI is a real server (SQLite file, filesystem blob store) behind a
 // wrapper that checks every request and response against openapi.yaml.
 type testAPI struct {
-	t                     *testing.T
+	t                     testing.TB
 	url                   string
 	svc                   *registry.Service
 	blobRoot              string
 	admin, writer, reader string
 }
 
-func newTestAPI(t *testing.T) *testAPI {
+func newTestAPI(t *testing.T) *testAPI { return startAPI(t, true) }
+
+// startAPI starts the server; checked wraps it in the contract checker.
+func startAPI(t testing.TB, checked bool) *testAPI {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -61,7 +64,11 @@ func newTestAPI(t *testing.T) *testAPI {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(contract.wrap(t, api.New(svc, api.Options{Logger: log})))
+	var h http.Handler = api.New(svc, api.Options{Logger: log})
+	if checked {
+		h = contract.wrap(t, h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	a := &testAPI{t: t, url: srv.URL, svc: svc, blobRoot: blobRoot, admin: adminSecret}
 	a.writer = a.token("ci-writer", "writer")
@@ -77,7 +84,7 @@ func (a *testAPI) token(name, role string) string {
 }
 
 type response struct {
-	t      *testing.T
+	t      testing.TB
 	status int
 	header http.Header
 	body   []byte
@@ -222,7 +229,7 @@ func newContract() *contractChecker {
 }
 
 // wrap buffers each response, validates it against the spec, then sends it.
-func (c *contractChecker) wrap(t *testing.T, h http.Handler) http.Handler {
+func (c *contractChecker) wrap(t testing.TB, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqBody, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		rest := r.Body
