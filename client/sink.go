@@ -3,6 +3,8 @@ package client
 import (
 	"os"
 	"unsafe"
+
+	"github.com/modelry/modelry/internal/fileio"
 )
 
 // alignment is the buffer, length and offset alignment O_DIRECT needs.
@@ -37,10 +39,10 @@ type fileSink struct {
 const syncEvery = 16 << 20
 
 func newFileSink(f *os.File, size int64) *fileSink {
-	preallocate(f, size)
+	fileio.Preallocate(f, size)
 	s := &fileSink{f: f}
 	if size >= alignment {
-		s.direct = setDirect(f, true) == nil
+		s.direct = fileio.SetDirect(f, true) == nil
 	}
 	return s
 }
@@ -55,7 +57,7 @@ func (s *fileSink) Write(p []byte) (int, error) {
 			done, err = s.f.Write(p[:n])
 		}
 		s.written += int64(done)
-		if isDirectRefused(err) { // accepted by fcntl, refused by write
+		if fileio.IsDirectRefused(err) { // accepted by fcntl, refused by write
 			err = s.buffered()
 		} else if err == nil && n < len(p) {
 			err = s.buffered()
@@ -71,7 +73,7 @@ func (s *fileSink) Write(p []byte) (int, error) {
 	n, err := s.f.Write(p)
 	s.written += int64(n)
 	if s.written-s.synced >= syncEvery {
-		syncRange(s.f, s.synced, s.written-s.synced)
+		fileio.SyncRange(s.f, s.synced, s.written-s.synced)
 		s.synced = s.written
 	}
 	return total - len(p) + n, err
@@ -80,5 +82,5 @@ func (s *fileSink) Write(p []byte) (int, error) {
 // buffered turns O_DIRECT off for the rest of the file.
 func (s *fileSink) buffered() error {
 	s.direct = false
-	return setDirect(s.f, false)
+	return fileio.SetDirect(s.f, false)
 }

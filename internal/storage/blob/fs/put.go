@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/modelry/modelry/internal/fileio"
 	"github.com/modelry/modelry/internal/registry"
 )
 
@@ -111,10 +112,10 @@ func (s *Store) place(ctx context.Context, tmp *tempFile, digest string, size in
 		return cancelled(ctx, digest, size, size)
 	}
 	dst := s.path(digest)
-	placed, err := renameNoReplace(tmp.name, dst)
+	placed, err := fileio.RenameNoReplace(tmp.name, dst)
 	if errors.Is(err, fs.ErrNotExist) { // the shard's first blob
 		if err = makeShard(filepath.Dir(dst)); err == nil {
-			placed, err = renameNoReplace(tmp.name, dst)
+			placed, err = fileio.RenameNoReplace(tmp.name, dst)
 		}
 	}
 	if err != nil {
@@ -147,11 +148,11 @@ func (s *Store) createTemp(label string, size int64) (*tempFile, error) {
 			return nil, registry.Wrap(registry.KindInternal, err, "creating upload file %s", label)
 		}
 		t := &tempFile{f: f, name: name}
-		preallocate(f, size)
+		fileio.Preallocate(f, size)
 		if s.directIO && size >= alignment {
 			// An error means the filesystem refuses O_DIRECT (tmpfs,
 			// some network filesystems): write through the page cache.
-			t.direct = setDirect(f, true) == nil
+			t.direct = fileio.SetDirect(f, true) == nil
 		}
 		return t, nil
 	}
@@ -172,7 +173,7 @@ func (t *tempFile) write(p []byte) error {
 		n := len(p) &^ (alignment - 1)
 		if n > 0 {
 			done, err := t.f.Write(p[:n])
-			if errors.Is(err, errInvalid) {
+			if fileio.IsDirectRefused(err) {
 				// Accepted at fcntl time but refused now: fall back.
 				if err = t.buffered(); err == nil {
 					_, err = t.f.Write(p[done:n])
@@ -198,7 +199,7 @@ func (t *tempFile) buffered() error {
 		return nil
 	}
 	t.direct = false
-	return setDirect(t.f, false)
+	return fileio.SetDirect(t.f, false)
 }
 
 // commit makes the written bytes durable and closes the file.
@@ -214,20 +215,6 @@ func (t *tempFile) commit() error {
 func (t *tempFile) discard() {
 	t.f.Close() // may already be closed by commit
 	os.Remove(t.name)
-}
-
-// linkNoReplace puts from at to unless to exists, reporting whether it did.
-// It is the portable way to rename without replacing.
-func linkNoReplace(from, to string) (bool, error) {
-	err := os.Link(from, to)
-	if errors.Is(err, fs.ErrExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	os.Remove(from) // if this fails, the next Open removes it
-	return true, nil
 }
 
 // cancelled is Put's error when ctx ends first. It wraps ctx.Err(), so
