@@ -17,14 +17,19 @@ import (
 // minBarBytes is the smallest transfer phase that gets a progress bar.
 const minBarBytes = 4 << 20
 
-// progressFor returns a progress bar drawn on w when w is a terminal, else
-// nil (no progress reporting at all).
-func progressFor(w io.Writer) client.Progress {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
+// progressFor returns a progress bar drawn on stderr when a person is
+// watching (both stdout and stderr are terminals), else nil (no progress
+// reporting at all). Output piped or captured by a script stays clean.
+func progressFor(stdout, stderr io.Writer) client.Progress {
+	if !isTerminal(stdout) || !isTerminal(stderr) {
 		return nil
 	}
-	return &bar{w: w, width: terminalWidth(f)}
+	return &bar{w: stderr, width: terminalWidth(stderr.(*os.File))}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func terminalWidth(f *os.File) int {

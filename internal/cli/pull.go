@@ -49,7 +49,7 @@ downloaded again; files the version does not list are left alone. Modes
 			if dest == "" {
 				dest = v.Model
 			}
-			o := client.PullOptions{Parallelism: f.parallel, Progress: progressFor(a.stderr)}
+			o := client.PullOptions{Parallelism: f.parallel, Progress: progressFor(a.stdout, a.stderr)}
 			rep, err := c.PullVersion(cmd.Context(), v, dest, o)
 			if err != nil {
 				return err

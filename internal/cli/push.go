@@ -76,7 +76,7 @@ func (a *app) push(cmd *cobra.Command, args []string, f pushFlags) error {
 	}
 	o := client.PushOptions{
 		Label: f.label, Description: f.description, Metrics: metrics, Params: params,
-		Tags: tags, Aliases: f.aliases, Parallelism: f.parallel, Progress: progressFor(a.stderr),
+		Tags: tags, Aliases: f.aliases, Parallelism: f.parallel, Progress: progressFor(a.stdout, a.stderr),
 	}
 	v, rep, err := a.client().Push(cmd.Context(), args[0], args[1:], o)
 	if err != nil {
