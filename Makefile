@@ -3,7 +3,18 @@ GO      ?= go
 BIN     := bin/modelry
 FUZZTIME ?= 30s
 
-.PHONY: all build run test vet fuzz bench clean
+.PHONY: all build run test test-go test-python test-torch vet fuzz bench bench-go bench-sdk clean
+
+# The Python SDK's virtual environments. Their packages are pinned in
+# python/requirements-*.txt; a stamp per environment re-installs them only
+# when a requirements file changes, and the SDK itself only when its sources do.
+PYTHON   ?= python3
+VENV     := .venv
+VENV_TORCH := .venv-torch
+PY_REQS  := python/requirements-test.txt
+PY_TORCH_REQS := python/requirements-torch.txt
+PY_SRC   := python/pyproject.toml $(shell find python/modelry -name '*.py' -o -name py.typed 2>/dev/null)
+PYTESTFLAGS ?=
 
 all: build
 
@@ -14,9 +25,41 @@ build:
 run: build
 	./$(BIN) server
 
-## test: vet and every test (unit, conformance suites, API contract, CLI end to end)
-test: vet
+## test: vet and every test (unit, conformance suites, API contract, CLI end to end, Python SDK)
+test: vet test-go test-python
+
+test-go:
 	$(GO) test -count=1 ./...
+
+## test-python: the Python SDK's tests (pytest) against a real server; creates .venv on first use
+test-python: build $(VENV)/.sdk-stamp
+	cd python && MODELRY_BIN=$(abspath $(BIN)) ../$(VENV)/bin/pytest -q -m 'not torch' $(PYTESTFLAGS)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.reqs-stamp: $(PY_REQS) | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -r $(PY_REQS)
+	touch $@
+
+$(VENV)/.sdk-stamp: $(VENV)/.reqs-stamp $(PY_SRC)
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation --force-reinstall ./python
+	touch $@
+
+## test-torch: the PyTorch flavor's tests, in their own environment .venv-torch (torch is large)
+test-torch: build $(VENV_TORCH)/.sdk-stamp
+	cd python && MODELRY_BIN=$(abspath $(BIN)) ../$(VENV_TORCH)/bin/pytest -q -m torch $(PYTESTFLAGS)
+
+$(VENV_TORCH)/bin/python:
+	$(PYTHON) -m venv $(VENV_TORCH)
+
+$(VENV_TORCH)/.reqs-stamp: $(PY_REQS) $(PY_TORCH_REQS) | $(VENV_TORCH)/bin/python
+	$(VENV_TORCH)/bin/python -m pip install -q --disable-pip-version-check -r $(PY_REQS) -r $(PY_TORCH_REQS)
+	touch $@
+
+$(VENV_TORCH)/.sdk-stamp: $(VENV_TORCH)/.reqs-stamp $(PY_SRC)
+	$(VENV_TORCH)/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation --force-reinstall ./python
+	touch $@
 
 vet:
 	$(GO) vet ./...

@@ -1,0 +1,38 @@
+"""Modelry: save, version and load ML models on a Modelry server.
+
+Three lines::
+
+    import modelry
+    reg = modelry.Registry("http://127.0.0.1:8080", token="...")   # or MODELRY_URL / MODELRY_TOKEN
+    v = reg.save("my_model", model, "1.0", metrics={"accuracy": 0.93}, alias="staging")
+    model = reg.load("my_model", "1.0")          # also 3, "@production", "sha256:..."
+
+:class:`Registry` is the entry point; :mod:`modelry.transfer` moves files on
+its own; :mod:`modelry.errors` lists the exceptions; :mod:`modelry.flavors`
+and :mod:`modelry.metadata` say how models are written.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .errors import (  # noqa: E402
+    AlreadyExists,
+    IntegrityError,
+    InvalidArgument,
+    LibraryVersionError,
+    ModelryError,
+    NotFound,
+    PermissionDenied,
+    ServerError,
+)
+from .metadata import LibraryVersionWarning  # noqa: E402
+from .registry import ModelInfo, OfflineWarning, Registry  # noqa: E402
+from .types import Alias, AliasMove, DownloadReport, Event, FileEntry, Model, UploadReport, Version  # noqa: E402
+
+__all__ = [
+    "Registry", "ModelInfo", "Model", "Version", "FileEntry", "Alias", "AliasMove", "Event",
+    "UploadReport", "DownloadReport", "ModelryError", "NotFound", "AlreadyExists", "PermissionDenied",
+    "InvalidArgument", "IntegrityError", "LibraryVersionError", "ServerError", "OfflineWarning",
+    "LibraryVersionWarning", "__version__",
+]

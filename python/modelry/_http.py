@@ -1,0 +1,165 @@
+"""The HTTP layer: one keep-alive connection pool per server, JSON calls,
+streamed blob bodies, and the translation of error answers into exceptions.
+
+It speaks only the REST API of ``api/openapi.yaml`` and knows nothing of
+models or flavors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.parse
+from typing import Any, BinaryIO, Dict, Iterable, Mapping, Optional
+
+import urllib3
+
+from . import __version__
+from .errors import ServerError, from_response
+
+#: Size of the blocks in which request bodies are sent and responses read:
+#: large enough that per-call overhead vanishes next to hashing and copying.
+BLOCK_SIZE = 1 << 20
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+
+
+class HTTPClient:
+    """Calls one Modelry server. Safe to share between threads.
+
+    Args:
+        url: the server, e.g. ``"http://127.0.0.1:8080"``; ``MODELRY_URL`` or
+            the default when ``None``.
+        token: the API token sent as ``Authorization: Bearer``;
+            ``MODELRY_TOKEN`` when ``None``.
+        timeout: seconds to wait for a connection and for each read.
+        pool_size: keep-alive connections kept open (parallel transfers use
+            one each).
+    """
+
+    def __init__(
+        self,
+        url: Optional[str] = None,
+        token: Optional[str] = None,
+        *,
+        timeout: float = 300.0,
+        pool_size: int = 16,
+    ) -> None:
+        url = url or os.environ.get("MODELRY_URL") or DEFAULT_URL
+        if token is None:
+            token = os.environ.get("MODELRY_TOKEN")
+        parts = urllib.parse.urlsplit(url.rstrip("/"))
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"server URL {url!r} is not an http:// or https:// address")
+        self.url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+        self._prefix = parts.path
+        self._headers = {"User-Agent": f"modelry-python/{__version__}"}
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+        self._pool = urllib3.PoolManager(
+            num_pools=2,
+            maxsize=pool_size,
+            block=False,
+            timeout=urllib3.Timeout(connect=min(timeout, 10.0), read=timeout),
+            retries=urllib3.Retry(total=2, connect=2, read=0, redirect=0, status=0, other=0, raise_on_status=False),
+            blocksize=BLOCK_SIZE,
+        )
+
+    def close(self) -> None:
+        """Closes the idle connections."""
+        self._pool.clear()
+
+    def _url(self, path: str, query: Optional[Mapping[str, Any]] = None) -> str:
+        u = self.url + path
+        if query:
+            q = {k: _query_value(v) for k, v in query.items() if v is not None and v != ""}
+            if q:
+                u += "?" + urllib.parse.urlencode(q)
+        return u
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Optional[Mapping[str, Any]] = None,
+        json_body: Any = None,
+        body: Optional[BinaryIO] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        stream: bool = False,
+    ) -> urllib3.BaseHTTPResponse:
+        """Performs one call and returns the response for statuses below 400.
+
+        Error answers raise the matching :class:`~modelry.errors.ModelryError`;
+        failures to reach the server raise :class:`~modelry.errors.ServerError`
+        with code ``CONNECTION_FAILED``. With ``stream=True`` the body is left
+        unread: read it, then call ``release_conn()``.
+        """
+        h = dict(self._headers)
+        data: Any = body
+        if json_body is not None:
+            data = json.dumps(json_body).encode()
+            h["Content-Type"] = "application/json"
+        if headers:
+            h.update(headers)
+        try:
+            resp = self._pool.request(
+                method,
+                self._url(path, query),
+                body=data,
+                headers=h,
+                preload_content=not stream,
+                decode_content=False,
+                redirect=False,
+                chunked=False,
+            )
+        except urllib3.exceptions.HTTPError as e:
+            raise ServerError(f"cannot reach the server at {self.url}: {_reason(e)}", code="CONNECTION_FAILED") from e
+        if resp.status >= 400:
+            raise self._error(resp, stream)
+        return resp
+
+    def call(self, method: str, path: str, **kw: Any) -> Any:
+        """Performs one call and returns the decoded JSON answer (None for 204)."""
+        resp = self.request(method, path, **kw)
+        if resp.status == 204 or not resp.data:
+            return None
+        try:
+            return json.loads(resp.data)
+        except ValueError as e:
+            raise ServerError(f"{method} {path}: the server sent invalid JSON: {e}", code="BAD_RESPONSE", status=resp.status) from e
+
+    def paginate(self, path: str, key: str, query: Optional[Dict[str, Any]] = None, page_size: int = 100) -> Iterable[Dict[str, Any]]:
+        """Yields the items of a paginated listing, fetching pages as needed."""
+        q = dict(query or {})
+        q["page_size"] = page_size
+        while True:
+            page = self.call("GET", path, query=q)
+            yield from page.get(key) or []
+            token = page.get("next_page_token")
+            if not token:
+                return
+            q["page_token"] = token
+
+    def _error(self, resp: urllib3.BaseHTTPResponse, stream: bool) -> Exception:
+        raw = resp.read() if stream else resp.data
+        if stream:
+            resp.release_conn()
+        code, message = "", ""
+        try:
+            detail = json.loads(raw)["error"]
+            code, message = str(detail.get("code", "")), str(detail.get("message", ""))
+        except (ValueError, KeyError, TypeError):
+            message = raw[:500].decode("utf-8", "replace").strip() or resp.reason or ""
+        return from_response(resp.status, code, message or f"HTTP {resp.status}")
+
+
+def _query_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _reason(e: Exception) -> str:
+    r = getattr(e, "reason", None)
+    return str(r) if r is not None else str(e)

@@ -1,0 +1,444 @@
+"""The :class:`Registry`: models, versions, aliases, tags and metrics on a
+Modelry server, and saving and loading real models in one call each."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
+
+from . import metadata as _meta
+from . import refs as _refs
+from . import transfer as _transfer
+from ._http import HTTPClient
+from .cache import Cache
+from .errors import InvalidArgument, ServerError
+from .types import Alias, AliasMove, Event, FileEntry, Model, Version
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class OfflineWarning(UserWarning):
+    """A load used a version manifest from the cache because the server
+    could not be reached."""
+
+
+@dataclass
+class ModelInfo:
+    """A saved model's version, its ``modelry.json`` and its input example."""
+
+    version: Version
+    metadata: Dict[str, Any]
+    input_example: Any
+    path: Path
+
+
+class Registry:
+    """A Modelry server, from Python.
+
+    Args:
+        url: the server, e.g. ``"http://127.0.0.1:8080"``; ``MODELRY_URL`` or
+            that default when omitted.
+        token: the API token; ``MODELRY_TOKEN`` when omitted.
+        cache_dir: the local cache; ``MODELRY_CACHE`` or ``~/.cache/modelry``
+            when omitted (see :mod:`modelry.cache`).
+        parallelism: files uploaded or downloaded at once.
+        progress: show tqdm progress bars: ``None`` when stderr is a
+            terminal, or always/never.
+        timeout: seconds to wait on the network before giving up.
+
+    Example::
+
+        reg = modelry.Registry("http://127.0.0.1:8080", token="...")
+        reg.register("churn", description="churn classifier")
+        v = reg.save("churn", model, "1.0", metrics={"accuracy": 0.93}, alias="staging")
+        model = reg.load("churn", "1.0")
+    """
+
+    def __init__(
+        self,
+        url: Optional[str] = None,
+        token: Optional[str] = None,
+        *,
+        cache_dir: Optional[PathLike] = None,
+        parallelism: int = _transfer.DEFAULT_PARALLELISM,
+        progress: Optional[bool] = None,
+        timeout: float = 300.0,
+    ) -> None:
+        self.client = HTTPClient(url, token, timeout=timeout, pool_size=max(8, parallelism * 2))
+        self.cache = Cache(cache_dir)
+        self.parallelism = parallelism
+        self.progress = progress
+
+    @property
+    def url(self) -> str:
+        """The server's address."""
+        return self.client.url
+
+    def __repr__(self) -> str:
+        return f"Registry({self.url!r})"
+
+    def close(self) -> None:
+        """Closes idle connections. The registry stays usable."""
+        self.client.close()
+
+    def __enter__(self) -> "Registry":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # --- models ----------------------------------------------------------
+
+    def register(self, name: str, description: str = "", tags: Optional[Mapping[str, str]] = None, *, exist_ok: bool = False) -> Model:
+        """Creates an empty model. Raises :class:`AlreadyExists` if it exists,
+        unless ``exist_ok=True`` (then the existing model is returned
+        unchanged). Saving a version creates its model too."""
+        from .errors import AlreadyExists
+
+        body: Dict[str, Any] = {"name": name, "description": description, "tags": dict(tags or {})}
+        try:
+            return Model.from_json(self.client.call("POST", "/api/v1/models", json_body=body))
+        except AlreadyExists:
+            if not exist_ok:
+                raise
+            return self.get_model(name)
+
+    def get_model(self, name: str) -> Model:
+        """Returns one model (raises :class:`NotFound`)."""
+        return Model.from_json(self.client.call("GET", f"/api/v1/models/{name}"))
+
+    def update_model(
+        self, name: str, *, description: Optional[str] = None,
+        set_tags: Optional[Mapping[str, str]] = None, remove_tags: Sequence[str] = (),
+    ) -> Model:
+        """Changes a model's description and tags."""
+        return Model.from_json(self.client.call("PATCH", f"/api/v1/models/{name}", json_body=_patch(description, set_tags, remove_tags)))
+
+    def delete_model(self, name: str) -> None:
+        """Deletes a model with all its versions and aliases (admin)."""
+        self.client.call("DELETE", f"/api/v1/models/{name}")
+
+    def models(self, *, prefix: Optional[str] = None, tag: Optional[str] = None, alias: Optional[str] = None, page_size: int = 100) -> Iterator[Model]:
+        """Iterates over models ordered by name, fetching pages as needed.
+        ``tag`` is ``"KEY"`` or ``"KEY=VALUE"``; ``alias`` keeps models with
+        that alias set."""
+        q = {"prefix": prefix, "tag": tag, "alias": alias}
+        for d in self.client.paginate("/api/v1/models", "models", q, page_size):
+            yield Model.from_json(d)
+
+    # --- versions --------------------------------------------------------
+
+    def versions(
+        self, name: str, *, tag: Optional[str] = None, alias: Optional[str] = None,
+        include_deleted: bool = False, page_size: int = 100,
+    ) -> Iterator[Version]:
+        """Iterates over a model's versions, newest first, fetching pages as needed."""
+        q = {"tag": tag, "alias": alias, "include_deleted": include_deleted or None}
+        for d in self.client.paginate(f"/api/v1/models/{name}/versions", "versions", q, page_size):
+            yield Version.from_json(d)
+
+    def get(self, name: str, version: _refs.VersionSpec = None) -> Version:
+        """Returns the version that ``version`` names: ``None`` (latest), an
+        int (number), a label such as ``"1.0"``, ``"@alias"`` or
+        ``"sha256:..."``; ``name`` may also be a full reference such as
+        ``"iris@production"``."""
+        return Version.from_json(self.client.call("GET", "/api/v1/resolve", query={"ref": _refs.to_ref(name, version)}))
+
+    def update_version(
+        self, name: str, version: _refs.VersionSpec, *, description: Optional[str] = None,
+        set_tags: Optional[Mapping[str, str]] = None, remove_tags: Sequence[str] = (),
+    ) -> Version:
+        """Changes a version's description and tags (files, metrics and
+        params never change)."""
+        number = self._number(name, version)
+        body = _patch(description, set_tags, remove_tags)
+        return Version.from_json(self.client.call("PATCH", f"/api/v1/models/{name}/versions/{number}", json_body=body))
+
+    def tag(self, name: str, version: _refs.VersionSpec, tags: Mapping[str, str]) -> Version:
+        """Sets tags on a version (``reg.tag("iris", 3, {"stage": "candidate"})``)."""
+        return self.update_version(name, version, set_tags=tags)
+
+    def untag(self, name: str, version: _refs.VersionSpec, keys: Iterable[str]) -> Version:
+        """Removes tags from a version."""
+        return self.update_version(name, version, remove_tags=list(keys))
+
+    def delete_version(self, name: str, version: _refs.VersionSpec) -> Version:
+        """Soft-deletes a version, named explicitly (number, label,
+        ``"@alias"`` or digest); refused while an alias points at it."""
+        if version is None and not _refs.is_full_ref(name):
+            raise InvalidArgument(f"{name!r} names no version; give one explicitly, or use delete_model", code="INVALID_ARGUMENT")
+        number = self._number(name, version)
+        model = _refs.split_ref(_refs.to_ref(name, version))[0]
+        return Version.from_json(self.client.call("DELETE", f"/api/v1/models/{model}/versions/{number}"))
+
+    def _number(self, name: str, version: _refs.VersionSpec) -> int:
+        if isinstance(version, int) and not isinstance(version, bool):
+            return version
+        return self.get(name, version).version
+
+    # --- aliases ---------------------------------------------------------
+
+    def set_alias(self, name: str, alias: str, version: _refs.VersionSpec, *, reason: str = "", expected_version: Optional[int] = None) -> AliasMove:
+        """Points ``alias`` at a version. With ``expected_version`` (0 for
+        unset) the move happens only if the alias points there now
+        (:class:`InvalidArgument` with code FAILED_PRECONDITION otherwise)."""
+        body: Dict[str, Any] = {"version": self._number(name, version), "reason": reason}
+        if expected_version is not None:
+            body["expected_version"] = expected_version
+        return AliasMove.from_json(self.client.call("PUT", f"/api/v1/models/{name}/aliases/{alias}", json_body=body))
+
+    def remove_alias(self, name: str, alias: str, *, reason: str = "", expected_version: Optional[int] = None) -> AliasMove:
+        """Removes an alias (the move is recorded in its history)."""
+        headers = {"If-Match": f'"{expected_version}"'} if expected_version is not None else None
+        return AliasMove.from_json(self.client.call("DELETE", f"/api/v1/models/{name}/aliases/{alias}", query={"reason": reason}, headers=headers))
+
+    def get_alias(self, name: str, alias: str) -> Alias:
+        """Where an alias points now."""
+        return Alias.from_json(self.client.call("GET", f"/api/v1/models/{name}/aliases/{alias}"))
+
+    def aliases(self, name: str) -> List[Alias]:
+        """A model's aliases."""
+        return [Alias.from_json(a) for a in self.client.call("GET", f"/api/v1/models/{name}/aliases").get("aliases") or []]
+
+    def alias_history(self, name: str, alias: str, *, at: Optional[_dt.datetime] = None, page_size: int = 100) -> Iterator[AliasMove]:
+        """Iterates over the moves of an alias, newest first. With ``at``,
+        only moves at or before that time (the first one's ``to_version``
+        is where the alias pointed then)."""
+        q = {"at": _rfc3339(at) if at else None}
+        for d in self.client.paginate(f"/api/v1/models/{name}/aliases/{alias}/history", "moves", q, page_size):
+            yield AliasMove.from_json(d)
+
+    def rollback(self, name: str, alias: str, *, reason: str = "") -> AliasMove:
+        """Moves an alias back to where it pointed before its last move."""
+        return AliasMove.from_json(self.client.call("POST", f"/api/v1/models/{name}/aliases/{alias}/rollback", json_body={"reason": reason}))
+
+    # --- audit -----------------------------------------------------------
+
+    def events(self, *, model: Optional[str] = None, type: Optional[str] = None, after: int = 0, page_size: int = 500) -> Iterator[Event]:
+        """Iterates over the audit log, oldest first, from after ``after``."""
+        while True:
+            page = self.client.call("GET", "/api/v1/events", query={"model": model, "type": type, "after": after, "limit": page_size})
+            events = page.get("events") or []
+            for d in events:
+                yield Event.from_json(d)
+            if not events:
+                return
+            after = int(page.get("next_after") or events[-1]["seq"])
+
+    def whoami(self) -> Dict[str, str]:
+        """The token's name and role."""
+        return dict(self.client.call("GET", "/api/v1/whoami"))
+
+    # --- saving ----------------------------------------------------------
+
+    def save(
+        self,
+        name: str,
+        model: Any,
+        label: Optional[str] = None,
+        *,
+        description: str = "",
+        metrics: Optional[Mapping[str, float]] = None,
+        params: Optional[Mapping[str, Any]] = None,
+        tags: Optional[Mapping[str, str]] = None,
+        alias: Union[str, Sequence[str], None] = None,
+        input_example: Any = None,
+        allow_pickle: bool = False,
+        serializer: Optional[str] = None,
+        flavor: Optional[str] = None,
+        flavor_options: Optional[Mapping[str, Any]] = None,
+        source: Optional[Mapping[str, Any]] = None,
+    ) -> Version:
+        """Saves a model object as a new version and returns it.
+
+        The flavor is picked from the object's type (see
+        :mod:`modelry.flavors`); scikit-learn models are written with skops.
+        pickle or joblib (``serializer="pickle"``/``"joblib"``, or objects
+        no flavor knows) need ``allow_pickle=True``. ``input_example``
+        (e.g. ``X[:5]``) is stored with the model, and the input/output
+        schema is derived from it. ``params`` values are turned into
+        strings. ``alias`` (one or several) points at the new version in
+        the same commit. Files the server already has are not sent:
+        ``v.upload_report.uploaded_bytes`` says what was.
+        """
+        stage = Path(tempfile.mkdtemp(prefix="save-", dir=self.cache.tmp_dir()))
+        try:
+            _meta.write_model(
+                model, stage, flavor=flavor, input_example=input_example, allow_pickle=allow_pickle,
+                serializer=serializer, flavor_options=dict(flavor_options or {}),
+            )
+            return self._push(name, stage, label, description, metrics, params, tags, alias, source, adopt=True)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+
+    def save_files(
+        self,
+        name: str,
+        paths: Union[PathLike, Sequence[PathLike]],
+        label: Optional[str] = None,
+        *,
+        description: str = "",
+        metrics: Optional[Mapping[str, float]] = None,
+        params: Optional[Mapping[str, Any]] = None,
+        tags: Optional[Mapping[str, str]] = None,
+        alias: Union[str, Sequence[str], None] = None,
+        source: Optional[Mapping[str, Any]] = None,
+    ) -> Version:
+        """Saves your own files and folders as a new version, as ``modelry
+        push`` does: one folder contributes its contents; one file keeps its
+        base name; with several inputs, each folder's contents go under its
+        name. Symbolic links inside a folder are kept."""
+        return self._push(name, paths, label, description, metrics, params, tags, alias, source, adopt=False)
+
+    def _push(self, name: str, paths: Any, label: Optional[str], description: str, metrics: Optional[Mapping[str, float]],
+              params: Optional[Mapping[str, Any]], tags: Optional[Mapping[str, str]], alias: Union[str, Sequence[str], None],
+              source: Optional[Mapping[str, Any]], adopt: bool) -> Version:
+        local = _transfer.collect_files(paths)
+        files, report = _transfer.upload(self.client, local, parallelism=self.parallelism, progress=self.progress)
+        body: Dict[str, Any] = {
+            "files": [f.to_json() for f in files],
+            "description": description,
+            "metrics": {k: float(v) for k, v in (metrics or {}).items()},
+            "params": {k: str(v) for k, v in (params or {}).items()},
+            "tags": dict(tags or {}),
+            "aliases": [alias] if isinstance(alias, str) else list(alias or []),
+        }
+        if label:
+            body["label"] = label
+        if source:
+            body["source"] = dict(source)
+        v = Version.from_json(self.client.call("POST", f"/api/v1/models/{name}/versions", json_body=body))
+        v.upload_report = report
+        for f in local:  # what was just saved is loaded without a download
+            if not f.target and not self.cache.blob_path(f.digest).exists():
+                self.cache.adopt(f.abs, f.digest, copy=not adopt)
+        return v
+
+    # --- loading ---------------------------------------------------------
+
+    def load(
+        self,
+        name: str,
+        version: _refs.VersionSpec = None,
+        *,
+        allow_pickle: bool = False,
+        force: bool = False,
+        offline: bool = False,
+        trusted: Optional[Sequence[str]] = None,
+        model: Any = None,
+        providers: Optional[Sequence[str]] = None,
+    ) -> Any:
+        """Loads a model saved with :meth:`save` and returns the object.
+
+        ``version``: ``None`` (latest), an int (number), a label such as
+        ``"1.0"``, ``"@production"`` or ``"sha256:..."``. Files come from the
+        local cache when they are there (verified first), else from the
+        server. If the server cannot be reached, a reference resolved
+        before is served from the cache with an :class:`OfflineWarning`;
+        ``offline=True`` does so without asking the server at all.
+
+        Pickled models need ``allow_pickle=True``. A library whose major
+        version differs from the saved one raises
+        :class:`LibraryVersionError` unless ``force=True``. ``trusted`` names
+        extra types a skops file may construct; ``model`` is a torch module
+        to load weights into; ``providers`` are onnxruntime's.
+        """
+        info = self._fetch(name, version, offline)
+        opts = {"trusted": list(trusted or []), "model": model, "providers": list(providers or [])}
+        return _meta.read_model(info.path, allow_pickle=allow_pickle, force=force, options=opts)
+
+    def load_info(self, name: str, version: _refs.VersionSpec = None, *, offline: bool = False) -> ModelInfo:
+        """Returns a saved model's version, ``modelry.json`` and input
+        example, without loading the model."""
+        info = self._fetch(name, version, offline)
+        meta = _meta.read_metadata(info.path)
+        return ModelInfo(info.version, meta, _meta.read_example(info.path, meta), info.path)
+
+    def load_files(
+        self, name: str, version: _refs.VersionSpec = None, dest: Optional[PathLike] = None, *,
+        offline: bool = False, link: bool = False,
+    ) -> Path:
+        """Fetches a version's files and returns the folder that holds them.
+
+        With ``dest`` the files are copied there (hard-linked with
+        ``link=True``; then do not edit them) and ``dest`` is returned.
+        Without, the returned folder is inside the cache and read-only: its
+        files are links to cached blobs.
+        """
+        info = self._fetch(name, version, offline)
+        if dest is None:
+            return info.path
+        blobs = {f.path: self.cache.blob_path(f.digest) for f in info.version.files if not f.is_link}
+        return _transfer.materialize(info.version.files, blobs, dest, link=link)
+
+    def _fetch(self, name: str, version: _refs.VersionSpec, offline: bool) -> "_Fetched":
+        ref, model, kind = _refs.resolve_args(name, version)
+        v, client = self._resolve(ref, model, kind, offline)
+        _, report = _transfer.download(client, v.files, self.cache, parallelism=self.parallelism, progress=self.progress)
+        v.download_report = report
+        return _Fetched(v, self.cache.tree(v.digest, v.files))
+
+    def _resolve(self, ref: str, model: str, kind: str, offline: bool) -> "tuple[Version, Optional[HTTPClient]]":
+        if not offline:
+            try:
+                raw = self.client.call("GET", "/api/v1/resolve", query={"ref": ref})
+            except ServerError as e:
+                if e.code != "CONNECTION_FAILED" and (e.status or 0) < 500:
+                    raise
+                cached = self.cache.find_version(self.url, model, ref)
+                if cached is None:
+                    raise
+                v, when = Version.from_json(cached[0]), cached[1]
+                warnings.warn(_offline_note(ref, v, kind, when, f"the server at {self.url} cannot be reached ({e.message})"), OfflineWarning, stacklevel=4)
+                return v, None
+            self.cache.save_version(self.url, ref, raw)
+            return Version.from_json(raw), self.client
+        cached = self.cache.find_version(self.url, model, ref)
+        if cached is None:
+            raise ServerError(f"{ref} was never resolved with this cache ({self.cache.root}); load it once online first", code="CONNECTION_FAILED")
+        v = Version.from_json(cached[0])
+        if not _refs.is_immutable(kind):
+            warnings.warn(_offline_note(ref, v, kind, cached[1], "offline=True"), OfflineWarning, stacklevel=4)
+        return v, None
+
+
+@dataclass
+class _Fetched:
+    version: Version
+    path: Path
+
+
+def _offline_note(ref: str, v: Version, kind: str, when: float, why: str) -> str:
+    age = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
+    note = f"{why}: using {v.ref} from the cache for {ref}"
+    if not _refs.is_immutable(kind):
+        note += f"; {ref} can move, and pointed there when last resolved at {age}"
+    return note
+
+
+def _patch(description: Optional[str], set_tags: Optional[Mapping[str, str]], remove_tags: Sequence[str]) -> Dict[str, Any]:
+    body: Dict[str, Any] = {}
+    if description is not None:
+        body["description"] = description
+    if set_tags:
+        body["set_tags"] = dict(set_tags)
+    if remove_tags:
+        body["remove_tags"] = list(remove_tags)
+    return body
+
+
+def _rfc3339(t: _dt.datetime) -> str:
+    """Formats t with nanoseconds, rounding up within its microsecond: the
+    server keeps nanoseconds, and a time taken from a move (truncated to
+    microseconds by Python) must still include that move."""
+    if t.tzinfo is None:
+        t = t.astimezone()
+    t = t.astimezone(_dt.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond:06d}999Z"

@@ -1,0 +1,156 @@
+"""The transfer layer and the cache: missing-blob negotiation, verified
+downloads, cache hits, offline loads and corrupted cache entries."""
+
+from __future__ import annotations
+
+import os
+import stat
+import warnings
+
+import numpy as np
+import pytest
+
+import modelry
+from modelry import transfer
+from modelry.cache import Cache
+
+from conftest import ADMIN_TOKEN
+
+
+@pytest.fixture
+def weights():
+    rng = np.random.default_rng(1)
+    return {"w1": rng.normal(size=(256, 256)).astype(np.float32), "w2": rng.normal(size=(1000,))}
+
+
+def test_resave_of_identical_content_uploads_no_bytes(reg, server, name):
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.random.default_rng(3).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = LogisticRegression().fit(X, y)
+    before = server.put_bytes()
+    v1 = reg.save(name, model, "1.0", input_example=X[:2])
+    sent = server.put_bytes() - before
+    assert v1.upload_report.uploaded_bytes == v1.size == sent > 0
+    assert v1.upload_report.blobs_uploaded == 3
+
+    before = server.put_bytes()
+    v2 = reg.save(name, LogisticRegression().fit(X, y), "1.1", input_example=X[:2])  # refitted: same bytes
+    assert server.put_bytes() - before == 0
+    rep = v2.upload_report
+    assert (rep.uploaded_bytes, rep.blobs_uploaded, rep.blobs_skipped, rep.bytes) == (0, 0, 3, v1.size)
+    assert v2.digest == v1.digest and v2.version == 2
+
+
+def test_cache_hit_then_offline_load(own_server, tmp_path, name, weights):
+    reg = modelry.Registry(own_server.url, token=ADMIN_TOKEN, cache_dir=tmp_path / "saver", progress=False)
+    reg.save(name, weights, "1.0", alias="production")
+    loader = modelry.Registry(own_server.url, token=ADMIN_TOKEN, cache_dir=tmp_path / "loader-cache", progress=False)
+
+    sent = own_server.get_bytes()
+    first = loader.load(name, "1.0")
+    size = reg.get(name, "1.0").size
+    assert own_server.get_bytes() - sent == size  # everything downloaded once
+    info = loader.load_info(name, "@production")
+    assert info.version.download_report.downloaded_bytes == 0
+    assert info.version.download_report.cache_hits == len(info.version.files)
+    np.testing.assert_array_equal(loader.load(name, 1)["w1"], first["w1"])
+    assert own_server.get_bytes() - sent == size  # the later loads came from the cache
+
+    own_server.stop()
+    with pytest.warns(modelry.OfflineWarning, match="cannot be reached"):
+        got = loader.load(name, "1.0")
+    np.testing.assert_array_equal(got["w2"], weights["w2"])
+    with pytest.warns(modelry.OfflineWarning, match="can move"):
+        loader.load(name, "@production")  # resolved before: served, with a warning that it may have moved
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(loader.load(name, 1, offline=True)["w1"], weights["w1"])
+    with pytest.raises(modelry.ServerError) as e:
+        loader.load(name, "@staging")  # never resolved: nothing to fall back on
+    assert e.value.code == "CONNECTION_FAILED"
+    with pytest.raises(modelry.ServerError):
+        loader.load(name, 2, offline=True)
+
+
+def test_corrupted_cache_entry_is_fetched_again(server, reg, tmp_path, name, weights):
+    reg.save(name, weights, "1.0")
+    loader = modelry.Registry(server.url, token=ADMIN_TOKEN, cache_dir=tmp_path / "loader-cache", progress=False)
+    loader.load(name, "1.0")
+    v = reg.get(name, "1.0")
+    big = max(v.files, key=lambda f: f.size)
+    blob = loader.cache.blob_path(big.digest)
+    os.chmod(blob, stat.S_IRUSR | stat.S_IWUSR)
+    with open(blob, "r+b") as f:  # same size, one byte flipped
+        f.seek(1000)
+        b = f.read(1)
+        f.seek(1000)
+        f.write(bytes([b[0] ^ 0xFF]))
+
+    sent = server.get_bytes()
+    info = loader.load_info(name, "1.0")
+    assert info.version.download_report.cache_repaired == 1
+    assert info.version.download_report.downloaded_bytes == big.size
+    assert server.get_bytes() - sent == big.size
+    np.testing.assert_array_equal(loader.load(name, "1.0")["w1"], weights["w1"])
+
+    with open(blob, "ab"):  # a truncated entry too, read by a new process (fresh cache object)
+        pass
+    os.chmod(blob, 0o644)
+    os.truncate(blob, 10)
+    again = modelry.Registry(server.url, token=ADMIN_TOKEN, cache_dir=tmp_path / "loader-cache", progress=False)
+    np.testing.assert_array_equal(again.load(name, "1.0")["w1"], weights["w1"])
+
+
+def test_transfer_layer_alone(server, tmp_path):
+    client = modelry.Registry(server.url, token=ADMIN_TOKEN).client
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "a.bin").write_bytes(os.urandom(3 << 20))
+    (src / "sub" / "b.txt").write_text("hello")
+    (src / "dup.bin").write_bytes((src / "a.bin").read_bytes())  # same blob twice: sent once
+
+    files, rep = transfer.upload(client, src, parallelism=3, progress=False)
+    assert [f.path for f in files] == ["a.bin", "dup.bin", "sub/b.txt"]
+    assert (rep.files, rep.blobs_uploaded, rep.uploaded_bytes) == (3, 2, (3 << 20) + 5)
+    _, again = transfer.upload(client, [str(src)], progress=False)
+    assert again.uploaded_bytes == 0 and again.blobs_skipped == 2
+
+    cache = Cache(tmp_path / "cache")
+    blobs, drep = transfer.download(client, files, cache, progress=False)
+    assert drep.downloaded_bytes == (3 << 20) + 5  # the duplicate is fetched once
+    out = transfer.materialize(files, blobs, tmp_path / "out")
+    for f in files:
+        assert (out / f.path).read_bytes() == (src / f.path).read_bytes()
+
+    lying = [modelry.FileEntry("x", files[2].size, files[0].digest)]  # a digest that is not of those bytes' size
+    with pytest.raises(modelry.IntegrityError) as e:
+        transfer.download(client, lying, Cache(tmp_path / "c2"), progress=False)
+    assert e.value.code == "DIGEST_MISMATCH"
+    assert not list((tmp_path / "c2" / "tmp").iterdir())  # nothing left behind
+
+
+def test_save_files_and_load_files_round_trip_a_folder(reg, name, tmp_path):
+    src = tmp_path / "model"
+    (src / "tokenizer").mkdir(parents=True)
+    (src / "weights.bin").write_bytes(os.urandom(100_000))
+    (src / "tokenizer" / "vocab.txt").write_text("a\nb\n")
+    (src / "run.sh").write_text("#!/bin/sh\necho hi\n")
+    os.chmod(src / "run.sh", 0o755)
+    os.symlink("tokenizer/vocab.txt", src / "vocab.txt")
+    v = reg.save_files(name, src, "1.0", metrics={"loss": 0.1})
+    assert {f.path: f.mode for f in v.files} == {"run.sh": 0o755, "tokenizer/vocab.txt": 0o644, "vocab.txt": 0o777, "weights.bin": 0o644}
+
+    loader = modelry.Registry(reg.url, token=ADMIN_TOKEN, cache_dir=tmp_path / "loader-cache", progress=False)
+    out = loader.load_files(name, "1.0", tmp_path / "out")
+    for rel in ["weights.bin", "tokenizer/vocab.txt", "run.sh"]:
+        assert (out / rel).read_bytes() == (src / rel).read_bytes()
+    assert os.stat(out / "run.sh").st_mode & 0o777 == 0o755
+    assert os.readlink(out / "vocab.txt") == "tokenizer/vocab.txt"
+    view = loader.load_files(name, 1)  # no dest: the read-only tree in the cache
+    assert (view / "weights.bin").read_bytes() == (src / "weights.bin").read_bytes()
+
+    (src / "weights.bin").write_bytes(b"changed")  # one changed file: only it is sent
+    v2 = reg.save_files(name, src, "1.1")
+    assert v2.upload_report.uploaded_bytes == len(b"changed") and v2.upload_report.blobs_skipped == 2
