@@ -1,9 +1,9 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -43,18 +43,19 @@ func (a *app) aliasSetCmd() *cobra.Command {
 record the move in the alias's history.
 
 VERSION is a version number (3), or any reference to a version of the same
-model (iris:1.0, iris@staging).
+model (iris:1.0, iris@staging), or the same without the model name (:1.0,
+@staging).
 
 --expect N makes the move a compare-and-set: it happens only if the alias
 points at version N right now (--expect 0: only if the alias is not set yet),
 so two people promoting at once cannot silently overwrite each other.`,
 		Example: `  modelry alias set iris production 3
-  modelry alias set iris production iris@staging --reason "passed canary"
+  modelry alias set iris production @staging --reason "passed canary"
   modelry alias set iris production 4 --expect 3`,
 		Args: exactArgs(3, "NAME ALIAS VERSION"),
 		RunE: a.run(func(cmd *cobra.Command, args []string) error {
 			c := a.client()
-			n, err := versionNumber(cmd.Context(), c, args[0], args[2])
+			n, err := versionNumber(cmd, c, args[0], args[2])
 			if err != nil {
 				return err
 			}
@@ -74,12 +75,19 @@ so two people promoting at once cannot silently overwrite each other.`,
 	return cmd
 }
 
-// versionNumber reads VERSION: a number, or a reference to a version of model.
-func versionNumber(ctx context.Context, c *client.Client, model, s string) (int64, error) {
+// versionNumber reads VERSION: a number, a reference to a version of model,
+// or a label or alias of model written as :LABEL or @ALIAS.
+func versionNumber(cmd *cobra.Command, c *client.Client, model, s string) (int64, error) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return n, nil
 	}
-	v, err := c.Resolve(ctx, s)
+	switch {
+	case strings.HasPrefix(s, ":") || strings.HasPrefix(s, "@"):
+		s = model + s
+	case !strings.ContainsAny(s, "/:@"):
+		return 0, usageErr(cmd, "VERSION %q is not a number or a reference such as %s:1.0 or %s@staging", s, model, model)
+	}
+	v, err := c.Resolve(cmd.Context(), s)
 	if err != nil {
 		return 0, err
 	}

@@ -194,6 +194,7 @@ func TestAliasSetHistoryRollback(t *testing.T) {
 		{[]string{"alias", "set", "al", "production", "1"}, "al@production: - -> 1\n"},
 		{[]string{"alias", "set", "al", "production", "2", "--reason", "better", "--expect", "1"}, "al@production: 1 -> 2\n"},
 		{[]string{"alias", "set", "al", "production", "al/3"}, "al@production: 2 -> 3\n"},
+		{[]string{"alias", "set", "al", "staging", "@production"}, "al@staging: - -> 3\n"},
 		{[]string{"rollback", "al", "production", "--reason", "regression"}, "al@production: 3 -> 2 (rolled back)\n"},
 	}
 	for _, s := range steps {
@@ -202,6 +203,7 @@ func TestAliasSetHistoryRollback(t *testing.T) {
 		}
 	}
 	admin.fails(t, 1, "FAILED_PRECONDITION: ", "alias", "set", "al", "production", "1", "--expect", "3")
+	admin.fails(t, 2, `VERSION "one" is not a number or a reference`, "alias", "set", "al", "production", "one")
 
 	var moves []map[string]any
 	decode(t, admin.ok(t, "alias", "history", "al", "production", "-o", "json"), &moves)

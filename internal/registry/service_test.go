@@ -235,3 +235,14 @@ func TestBootstrap(t *testing.T) {
 		t.Fatal("bootstrapping the same env token twice added it twice")
 	}
 }
+
+func TestBootstrapFromEnvOnAnEmptyStoreIsNamedAdmin(t *testing.T) {
+	svc, ctx := newService(t)
+	if _, err := svc.Bootstrap(ctx, "an-operator-chosen-secret"); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := svc.ListTokens(ctx)
+	if err != nil || len(ts) != 1 || ts[0].Name != "admin" || ts[0].Role != registry.RoleAdmin {
+		t.Fatalf("tokens = %+v, %v; want one admin token named admin", ts, err)
+	}
+}

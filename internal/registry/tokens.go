@@ -144,7 +144,11 @@ func (s *Service) Bootstrap(ctx context.Context, fromEnv string) (created string
 			if _, err := tx.TokenByHash(ctx, HashToken(fromEnv)); !Is(err, KindNotFound) {
 				return err
 			}
-			_, err = s.insertToken(ctx, tx, "bootstrap", "admin-env-"+newID()[:6], RoleAdmin, fromEnv)
+			name := "admin"
+			if len(ts) > 0 { // "admin" may be taken; keep the first start's name
+				name = "admin-env-" + newID()[:6]
+			}
+			_, err = s.insertToken(ctx, tx, "bootstrap", name, RoleAdmin, fromEnv)
 			return err
 		case len(ts) == 0:
 			created = newSecret()
