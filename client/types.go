@@ -129,6 +129,9 @@ type AliasMove struct {
 type Blob struct {
 	Digest string `json:"digest"`
 	Size   int64  `json:"size"`
+	// CRC32C is the CRC-32C (Castagnoli) of the bytes the server received,
+	// in 8 hex digits; only IngestBlob answers carry it.
+	CRC32C string `json:"crc32c,omitempty"`
 }
 
 // Event is one entry of the append-only audit log.

@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"fmt"
+	"hash/crc32"
 	"net/url"
 	"slices"
 	"strconv"
@@ -248,10 +250,12 @@ func TestStreamedUploadAndNewSizes(t *testing.T) {
 	var blob struct {
 		Digest string
 		Size   int64
+		CRC32C string
 	}
 	a.do("POST", "/api/v1/blobs", a.writer, data).ok(201).decode(&blob)
-	if blob.Digest != digestOf(data) || blob.Size != int64(len(data)) {
-		t.Fatalf("streamed blob = %+v, want digest %s", blob, digestOf(data))
+	wantCRC := fmt.Sprintf("%08x", crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)))
+	if blob.Digest != digestOf(data) || blob.Size != int64(len(data)) || blob.CRC32C != wantCRC {
+		t.Fatalf("streamed blob = %+v, want digest %s and crc32c %s", blob, digestOf(data), wantCRC)
 	}
 	a.do("POST", "/api/v1/blobs", a.writer, data).ok(201) // again: stored once, same answer
 	a.do("POST", "/api/v1/blobs/missing", a.writer, map[string]any{"digests": []string{blob.Digest}, "sizes": []int64{int64(len(data)), 5}}).ok(200).decode(&missing)
