@@ -121,7 +121,16 @@ def read_example(root: Path, meta: Dict[str, Any]) -> Any:
     return json.loads((root / name).read_text())
 
 
-def write_model(
+def write_model(obj: Any, root: Path, **kw: Any) -> Dict[str, Any]:
+    """Writes a model and its ``modelry.json`` into the empty folder ``root``
+    and returns the metadata. Takes the keyword arguments of :func:`stage_model`."""
+    meta, deferred = stage_model(obj, root, **kw)
+    for name, d in deferred.items():
+        d.write(str(root / name))
+    return meta
+
+
+def stage_model(
     obj: Any,
     root: Path,
     *,
@@ -130,9 +139,10 @@ def write_model(
     allow_pickle: bool = False,
     serializer: Optional[str] = None,
     flavor_options: Optional[Dict[str, Any]] = None,
-) -> Dict[str, Any]:
-    """Writes a model and its ``modelry.json`` into the empty folder ``root``
-    and returns the metadata."""
+) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """Like :func:`write_model`, but leaves the files a flavor can produce on
+    demand unwritten: returns the metadata and {file name: producer} (see
+    :class:`modelry.flavors.Saved`)."""
     fl = _flavors.by_name(flavor) if flavor else _flavors.detect(obj, allow_pickle)
     ctx = _flavors.SaveContext(allow_pickle=allow_pickle, serializer=serializer, options=dict(flavor_options or {}))
     saved = fl.save(obj, root, ctx)
@@ -163,7 +173,7 @@ def write_model(
         "sdk": f"modelry-python {__version__}",
     }
     (root / METADATA_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    return meta
+    return meta, saved.deferred
 
 
 def read_metadata(root: Path) -> Dict[str, Any]:

@@ -270,11 +270,14 @@ class Registry:
         """
         stage = Path(tempfile.mkdtemp(prefix="save-", dir=self.cache.tmp_dir()))
         try:
-            _meta.write_model(
+            _, deferred = _meta.stage_model(
                 model, stage, flavor=flavor, input_example=input_example, allow_pickle=allow_pickle,
                 serializer=serializer, flavor_options=dict(flavor_options or {}),
             )
-            return self._push(name, stage, label, description, metrics, params, tags, alias, source, adopt=True)
+            local = _transfer.collect_files(stage)
+            local += [_transfer.LocalFile(n, str(stage / n), size=d.size, source=d) for n, d in deferred.items()]
+            local.sort(key=lambda f: f.path)
+            return self._push(name, local, label, description, metrics, params, tags, alias, source, adopt=True)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
 
@@ -300,7 +303,7 @@ class Registry:
     def _push(self, name: str, paths: Any, label: Optional[str], description: str, metrics: Optional[Mapping[str, float]],
               params: Optional[Mapping[str, Any]], tags: Optional[Mapping[str, str]], alias: Union[str, Sequence[str], None],
               source: Optional[Mapping[str, Any]], adopt: bool) -> Version:
-        local = _transfer.collect_files(paths)
+        local = paths if isinstance(paths, list) and paths and isinstance(paths[0], _transfer.LocalFile) else _transfer.collect_files(paths)
         files, report = _transfer.upload(self.client, local, parallelism=self.parallelism, progress=self.progress)
         body: Dict[str, Any] = {
             "files": [f.to_json() for f in files],

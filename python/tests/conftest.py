@@ -95,8 +95,11 @@ class Server:
         return 0.0
 
     def put_bytes(self) -> float:
-        """Blob bytes the server has received."""
-        return self.metric("modelry_http_request_bytes_total", route="PUT /api/v1/blobs/{digest}")
+        """Blob bytes the server has received, on both upload routes."""
+        return sum(
+            self.metric("modelry_http_request_bytes_total", route=r)
+            for r in ("PUT /api/v1/blobs/{digest}", "POST /api/v1/blobs")
+        )
 
     def get_bytes(self) -> float:
         """Blob bytes the server has sent."""

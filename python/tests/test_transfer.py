@@ -154,3 +154,40 @@ def test_save_files_and_load_files_round_trip_a_folder(reg, name, tmp_path):
     (src / "weights.bin").write_bytes(b"changed")  # one changed file: only it is sent
     v2 = reg.save_files(name, src, "1.1")
     assert v2.upload_report.uploaded_bytes == len(b"changed") and v2.upload_report.blobs_skipped == 2
+
+
+def test_large_new_files_stream_while_hashed(server, tmp_path):
+    client = modelry.Registry(server.url, token=ADMIN_TOKEN).client
+    src = tmp_path / "big"
+    src.mkdir()
+    size = transfer.STREAM_THRESHOLD + 12345  # a size no other test stores
+    data = os.urandom(size)
+    (src / "a.bin").write_bytes(data)
+    (src / "b.bin").write_bytes(data)  # same size and bytes: streamed once, then found stored
+    streamed = server.metric("modelry_http_request_bytes_total", route="POST /api/v1/blobs")
+    files, rep = transfer.upload(client, src, progress=False)
+    assert server.metric("modelry_http_request_bytes_total", route="POST /api/v1/blobs") - streamed == size
+    assert (rep.uploaded_bytes, rep.blobs_uploaded, rep.blobs_skipped) == (size, 1, 1)
+    assert files[0].digest == files[1].digest == "sha256:" + __import__("hashlib").sha256(data).hexdigest()
+    _, again = transfer.upload(client, src, progress=False)  # a stored size: hashed, then skipped
+    assert again.uploaded_bytes == 0 and again.blobs_skipped == 1
+
+
+def test_large_weights_stream_from_memory(server, reg, name):
+    rng = np.random.default_rng(5)
+    weights = {"big": rng.random(3 << 20, dtype=np.float32), "small": np.arange(5, dtype=np.int8)}  # 12 MiB
+    posted = server.metric("modelry_http_request_bytes_total", route="POST /api/v1/blobs")
+    v = reg.save(name, weights, "1.0")
+    big = next(f for f in v.files if f.path == "model.safetensors")
+    assert server.metric("modelry_http_request_bytes_total", route="POST /api/v1/blobs") - posted == big.size
+    assert v.upload_report.uploaded_bytes >= big.size  # modelry.json may be stored already
+
+    loader = modelry.Registry(reg.url, token=ADMIN_TOKEN, cache_dir=reg.cache.root.parent / "loader-cache", progress=False)
+    got = loader.load(name, "1.0")
+    np.testing.assert_array_equal(got["big"], weights["big"])
+    np.testing.assert_array_equal(got["small"], weights["small"])
+    got["big"][0] = -1.0  # the arrays are writable copies-on-write: the cache is untouched
+    np.testing.assert_array_equal(loader.load(name, "1.0")["big"], weights["big"])
+
+    again = reg.save(name, {k: v.copy() for k, v in weights.items()}, "1.1")
+    assert again.upload_report.uploaded_bytes == 0 and again.digest == v.digest

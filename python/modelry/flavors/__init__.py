@@ -56,6 +56,10 @@ class Saved:
     files: List[str]
     libraries: Sequence[str]
     options: Dict[str, Any] = field(default_factory=dict)
+    #: files not written yet: name -> an object with ``size``, ``chunks()``
+    #: and ``write(path, tap)`` (see modelry.safetensors_io.Plan), so that
+    #: a save can hash, write and upload them in one pass
+    deferred: Dict[str, Any] = field(default_factory=dict)
 
 
 class Flavor:

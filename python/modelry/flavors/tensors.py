@@ -3,9 +3,13 @@ without running code.
 
 numpy: a ``dict`` of ``str`` to ``numpy.ndarray`` (or one ndarray, kept
 under the key ``"array"``) as ``model.safetensors``; loads as the same
-dict (or the array).
+dict (or the array). Common dtypes are written by
+:mod:`modelry.safetensors_io` straight from the arrays' memory while they
+upload, and read back by mapping the cached file copy-on-write; other
+dtypes (e.g. bfloat16) go through the safetensors package.
 
-torch: a ``torch.nn.Module``'s ``state_dict`` as ``model.safetensors`` plus
+torch: a ``torch.nn.Module``'s ``state_dict`` as ``model.safetensors``
+(written deterministically by :func:`_torch_plan`, streamed like numpy) plus
 the import path of its class and the keyword arguments to build it (pass
 ``flavor_options={"init_kwargs": {...}}`` to save). Load imports the class,
 builds it, loads the weights and calls ``eval()``; pass ``model=`` an
@@ -24,7 +28,7 @@ from . import Flavor, LoadContext, SaveContext, Saved, class_path, import_object
 
 class NumpyFlavor(Flavor):
     name = "numpy"
-    load_libraries = ("numpy", "safetensors")
+    load_libraries = ("numpy",)
 
     def matches(self, obj: Any) -> bool:
         try:
@@ -40,17 +44,31 @@ class NumpyFlavor(Flavor):
 
     def save(self, obj: Any, root: Path, ctx: SaveContext) -> Saved:
         import numpy as np
-        from safetensors.numpy import save_file
+
+        from .. import safetensors_io
 
         single = isinstance(obj, np.ndarray)
         tensors = {"array": obj} if single else obj
+        opts = {"single_array": single}
+        if safetensors_io.supported(tensors):  # written while uploading, without copies
+            return Saved("safetensors", ["model.safetensors"], ["numpy"], opts, deferred={"model.safetensors": safetensors_io.plan(tensors)})
+        from safetensors.numpy import save_file  # other dtypes, e.g. bfloat16
+
         save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(root / "model.safetensors"))
-        return Saved("safetensors", ["model.safetensors"], ["numpy", "safetensors"], {"single_array": single})
+        return Saved("safetensors", ["model.safetensors"], ["numpy", "safetensors"], opts)
 
     def load(self, root: Path, meta: Dict[str, Any], ctx: LoadContext) -> Any:
-        from safetensors.numpy import load_file
+        """Maps the file copy-on-write (see modelry.safetensors_io.read):
+        loading costs no copy, the arrays are writable, the cache stays intact."""
+        from .. import safetensors_io
 
-        tensors = load_file(str(root / meta["model_files"][0]))
+        path = str(root / meta["model_files"][0])
+        if "safetensors" in (meta.get("libraries") or {}):
+            from safetensors.numpy import load_file
+
+            tensors = load_file(path)
+        else:
+            tensors = safetensors_io.read(path)
         return tensors["array"] if meta.get("options", {}).get("single_array") else tensors
 
     def predict(self, obj: Any, example: Any) -> Any:
@@ -69,11 +87,9 @@ class TorchFlavor(Flavor):
         return isinstance(obj, torch.nn.Module)
 
     def save(self, obj: Any, root: Path, ctx: SaveContext) -> Saved:
-        from safetensors.torch import save_model
-
-        save_model(obj, str(root / "model.safetensors"))
         opts = {"class": class_path(obj), "init_kwargs": dict(ctx.options.get("init_kwargs") or {})}
-        return Saved("safetensors", ["model.safetensors"], ["torch", "safetensors"], opts)
+        plan = _torch_plan(obj)
+        return Saved("safetensors", ["model.safetensors"], ["torch", "safetensors"], opts, deferred={"model.safetensors": plan})
 
     def load(self, root: Path, meta: Dict[str, Any], ctx: LoadContext) -> Any:
         from safetensors.torch import load_model
@@ -101,3 +117,39 @@ class TorchFlavor(Flavor):
                 return obj(torch.as_tensor(example)).numpy()
             finally:
                 obj.train(was_training)
+
+
+_TORCH_CODES = {
+    "float64": "F64", "float32": "F32", "float16": "F16", "bfloat16": "BF16",
+    "int64": "I64", "int32": "I32", "int16": "I16", "int8": "I8", "uint8": "U8",
+    "bool": "BOOL", "float8_e4m3fn": "F8_E4M3", "float8_e5m2": "F8_E5M2",
+}
+
+
+def _torch_plan(module: Any) -> Any:
+    """A module's state_dict as a safetensors layout, like
+    ``safetensors.torch.save_model`` (tensors that share memory are stored
+    once, the others named in ``__metadata__``) but deterministic: that
+    function writes its metadata in hash order, so equal modules would
+    give different bytes."""
+    import numpy as np
+    import torch
+    from safetensors.torch import _remove_duplicate_names
+
+    from .. import safetensors_io
+
+    state = module.state_dict()
+    renamed: Dict[str, str] = {}
+    for kept, removed in _remove_duplicate_names(state).items():
+        for name in removed:
+            renamed[name] = kept
+            del state[name]
+    entries = []
+    for name, t in state.items():
+        t = t.detach().to("cpu").contiguous()
+        code = _TORCH_CODES.get(str(t.dtype).replace("torch.", ""))
+        if code is None:
+            raise InvalidArgument(f"tensor {name!r} has dtype {t.dtype}, which safetensors does not store", code="UNSUPPORTED_MODEL")
+        raw = t.reshape(-1).view(torch.uint8).numpy() if t.numel() else np.zeros(0, np.uint8)
+        entries.append((name, code, list(t.shape), t.element_size(), raw))
+    return safetensors_io.plan_raw(entries, renamed)
