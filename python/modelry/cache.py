@@ -120,18 +120,12 @@ class Cache:
         self._discard(p)
         return None, True
 
-    def adopt(self, path: Union[str, os.PathLike], digest: str, *, copy: bool = False) -> Path:
-        """Moves (or copies) a file whose digest is known into the blob store."""
+    def adopt(self, path: Union[str, os.PathLike], digest: str) -> Path:
+        """Moves a file whose digest is known into the blob store (the file
+        must be on the cache's filesystem, e.g. in :meth:`tmp_dir`)."""
         dst = self.blob_path(digest)
         dst.parent.mkdir(parents=True, exist_ok=True)
         src = Path(path)
-        if copy:
-            fd, tmp = self.new_tmp_file()
-            os.close(fd)
-            import shutil
-
-            shutil.copyfile(src, tmp)
-            src = Path(tmp)
         os.chmod(src, 0o444)
         os.replace(src, dst)
         self._remember(digest, dst)

@@ -319,9 +319,10 @@ class Registry:
             body["source"] = dict(source)
         v = Version.from_json(self.client.call("POST", f"/api/v1/models/{name}/versions", json_body=body))
         v.upload_report = report
-        for f in local:  # what was just saved is loaded without a download
-            if not f.target and not self.cache.blob_path(f.digest).exists():
-                self.cache.adopt(f.abs, f.digest, copy=not adopt)
+        if adopt:  # the files save wrote are moved into the cache: loading them needs no download
+            for f in local:
+                if not f.target and not self.cache.blob_path(f.digest).exists():
+                    self.cache.adopt(f.abs, f.digest)
         return v
 
     # --- loading ---------------------------------------------------------

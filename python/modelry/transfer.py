@@ -186,27 +186,6 @@ def hash_files(files: Sequence[LocalFile], progress: Optional[Callable[[int], No
 # --- upload --------------------------------------------------------------
 
 
-class _CountingReader:
-    """A file body that reports the bytes urllib3 reads from it."""
-
-    def __init__(self, f: Any, progress: Callable[[int], None]) -> None:
-        self._f = f
-        self._progress = progress
-        self.sent = 0
-
-    def read(self, n: int = -1) -> bytes:
-        b = self._f.read(n)
-        self.sent += len(b)
-        self._progress(len(b))
-        return b
-
-    def tell(self) -> int:
-        return self._f.tell()
-
-    def seek(self, *args: Any) -> int:
-        return self._f.seek(*args)
-
-
 #: Size from which a new file is uploaded while it is hashed rather than
 #: hashed first (as the Go client's streamThreshold).
 STREAM_THRESHOLD = 8 << 20
@@ -288,13 +267,17 @@ def _stream(client: HTTPClient, f: LocalFile, progress: Callable[[int], None]) -
         return _stream_source(client, f, progress)
     with ThreadPoolExecutor(1) as ex:
         hashing = ex.submit(hash_file, f.abs)
+        counted = [0]
+
+        def count(n: int) -> None:
+            counted[0] += n
+            progress(n)
+
         with open(f.abs, "rb") as fh:
-            body = _CountingReader(fh, progress)
             try:
-                blob = client.call("POST", "/api/v1/blobs", body=body,  # type: ignore[arg-type]
-                                   headers={"Content-Length": str(f.size), "Content-Type": "application/octet-stream"})
+                blob = client.send_file("POST", "/api/v1/blobs", fh, f.size, count)
             except ServerError:
-                progress(-body.sent)
+                progress(-counted[0])
                 raise
         size, digest = hashing.result()
     if size != f.size or blob.get("digest") != digest:
@@ -338,20 +321,23 @@ def _put_with_retry(client: HTTPClient, f: LocalFile, progress: Callable[[int], 
         _put(client, f, progress)
 
 
-def _put(client: HTTPClient, f: LocalFile, progress: Callable[[int], None]) -> int:
+def _put(client: HTTPClient, f: LocalFile, progress: Callable[[int], None]) -> None:
+    counted = [0]
+
+    def count(n: int) -> None:
+        counted[0] += n
+        progress(n)
+
     with open(f.abs, "rb") as fh:
         if os.fstat(fh.fileno()).st_size != f.size:
             raise IntegrityError(f"{f.abs} changed while it was being uploaded (it was {f.size} bytes when hashed); save again", code="DIGEST_MISMATCH")
-        body = _CountingReader(fh, progress)
         try:
-            client.request("PUT", f"/api/v1/blobs/{f.digest}", body=body,  # type: ignore[arg-type]
-                           headers={"Content-Length": str(f.size), "Content-Type": "application/octet-stream"})
+            client.send_file("PUT", f"/api/v1/blobs/{f.digest}", fh, f.size, count)
         except IntegrityError as e:
             raise IntegrityError(f"{f.abs} changed while it was being uploaded; save again ({e.message})", code=e.code, status=e.status) from e
         except ServerError:
-            progress(-body.sent)  # a retry reports these bytes again
+            progress(-counted[0])  # a retry reports these bytes again
             raise
-        return body.sent
 
 
 def _run_parallel(tasks: List[Callable[[], Any]], parallelism: int) -> None:
