@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/modelry
 FUZZTIME ?= 30s
 
-.PHONY: all build run test test-go test-python test-torch vet fuzz bench bench-go bench-sdk clean
+.PHONY: all build run test test-go test-python test-torch test-mlflow vet fuzz bench bench-go bench-sdk clean
 
 # The Python SDK's virtual environments. Their packages are pinned in
 # python/requirements-*.txt; a stamp per environment re-installs them only
@@ -26,7 +26,7 @@ run: build
 	./$(BIN) server
 
 ## test: vet and every test (unit, conformance suites, API contract, CLI end to end, Python SDK)
-test: vet test-go test-python
+test: vet test-go test-python test-mlflow
 
 test-go:
 	$(GO) test -count=1 ./...
@@ -61,6 +61,21 @@ $(VENV_TORCH)/.sdk-stamp: $(VENV_TORCH)/.reqs-stamp $(PY_SRC)
 	$(VENV_TORCH)/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation --force-reinstall ./python
 	touch $@
 
+## test-mlflow: the real mlflow client (pinned in tests/mlflow/requirements.txt) against
+##              `modelry server`, in its own environment .venv-mlflow
+VENV_MLFLOW := .venv-mlflow
+MLFLOW_REQS := tests/mlflow/requirements.txt
+
+test-mlflow: build $(VENV_MLFLOW)/.reqs-stamp
+	cd tests/mlflow && MODELRY_BIN=$(abspath $(BIN)) ../../$(VENV_MLFLOW)/bin/pytest -q -p no:cacheprovider $(PYTESTFLAGS)
+
+$(VENV_MLFLOW)/bin/python:
+	$(PYTHON) -m venv $(VENV_MLFLOW)
+
+$(VENV_MLFLOW)/.reqs-stamp: $(MLFLOW_REQS) | $(VENV_MLFLOW)/bin/python
+	$(VENV_MLFLOW)/bin/python -m pip install -q --disable-pip-version-check -r $(MLFLOW_REQS)
+	touch $@
+
 vet:
 	$(GO) vet ./...
 
@@ -68,6 +83,7 @@ vet:
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParseRef -fuzztime=$(FUZZTIME) ./internal/registry
 	$(GO) test -run='^$$' -fuzz=FuzzValidateManifest -fuzztime=$(FUZZTIME) ./internal/registry
+	$(GO) test -run='^$$' -fuzz=FuzzParseFilter -fuzztime=$(FUZZTIME) ./internal/api/mlflow
 
 ## bench: the benchmarks of docs/benchmarks.md, each against a ceiling measured in the same run
 ##        (about 5 minutes; pass flags with e.g. BENCHFLAGS='-size 64MiB -skip-5gib -json bench.json')

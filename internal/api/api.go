@@ -8,12 +8,15 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	spec "github.com/modelry/modelry/api"
+	"github.com/modelry/modelry/internal/api/mlflow"
 	"github.com/modelry/modelry/internal/registry"
+	"github.com/modelry/modelry/internal/tracking"
 )
 
 // Options configure the handler.
@@ -23,6 +26,9 @@ type Options struct {
 	// local development only.
 	NoAuth  bool
 	Metrics *Metrics
+	// Tracking serves MLflow experiments, runs and proxied artifacts; nil
+	// leaves only the MLflow model-registry calls.
+	Tracking *tracking.Service
 }
 
 // Handler serves the REST API, health checks and metrics.
@@ -33,6 +39,7 @@ type Handler struct {
 	metrics  *Metrics
 	mux      *http.ServeMux
 	patterns []string
+	tracking *tracking.Service
 }
 
 // handlerFunc is a handler that returns its error instead of writing it.
@@ -40,7 +47,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // New returns the HTTP handler of the server.
 func New(svc *registry.Service, opts Options) *Handler {
-	h := &Handler{svc: svc, log: opts.Logger, noAuth: opts.NoAuth, metrics: opts.Metrics, mux: http.NewServeMux()}
+	h := &Handler{svc: svc, log: opts.Logger, noAuth: opts.NoAuth, metrics: opts.Metrics, mux: http.NewServeMux(), tracking: opts.Tracking}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -91,7 +98,28 @@ func (h *Handler) routes() {
 	h.route("POST /api/v1/tokens", h.createToken)
 	h.route("DELETE /api/v1/tokens/{id}", h.revokeToken)
 
+	h.mlflowRoutes()
 	h.public("/", h.notFound)
+}
+
+// mlflowRoutes mounts the MLflow-compatible API (internal/api/mlflow) and
+// MLflow's /health. It writes its own MLflow-shaped errors.
+func (h *Handler) mlflowRoutes() {
+	ml := mlflow.New(h.svc, h.tracking, h.principalContext, h.log)
+	serve := func(w http.ResponseWriter, r *http.Request) error {
+		ml.ServeHTTP(w, r)
+		return nil
+	}
+	// Not in h.patterns: MLflow's own documentation is the contract of
+	// these paths, not openapi.yaml.
+	for _, prefix := range mlflow.Prefixes {
+		h.mux.Handle(prefix, h.instrument(prefix, serve))
+	}
+	h.public("GET /health", func(w http.ResponseWriter, _ *http.Request) error {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, err := w.Write([]byte("OK"))
+		return err
+	})
 }
 
 // route registers an authenticated endpoint.
@@ -119,21 +147,29 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // role); wrong credentials are refused here.
 func (h *Handler) authenticate(next handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if h.noAuth {
-			ctx := registry.WithPrincipal(r.Context(), registry.Principal{Name: "anonymous", Role: registry.RoleAdmin})
-			return next(w, r.WithContext(ctx))
-		}
-		secret, ok := credentials(r)
-		if !ok {
-			return next(w, r)
-		}
-		p, err := h.svc.Authenticate(r.Context(), secret)
+		ctx, err := h.principalContext(r)
 		if err != nil {
 			return err
 		}
-		setActor(r, p.Name)
-		return next(w, r.WithContext(registry.WithPrincipal(r.Context(), p)))
+		return next(w, r.WithContext(ctx))
 	}
+}
+
+// principalContext returns the request's context carrying its caller.
+func (h *Handler) principalContext(r *http.Request) (context.Context, error) {
+	if h.noAuth {
+		return registry.WithPrincipal(r.Context(), registry.Principal{Name: "anonymous", Role: registry.RoleAdmin}), nil
+	}
+	secret, ok := credentials(r)
+	if !ok {
+		return r.Context(), nil
+	}
+	p, err := h.svc.Authenticate(r.Context(), secret)
+	if err != nil {
+		return nil, err
+	}
+	setActor(r, p.Name)
+	return registry.WithPrincipal(r.Context(), p), nil
 }
 
 // credentials reads "Authorization: Bearer <token>", or Basic auth whose

@@ -91,6 +91,10 @@ type ModelWriter interface {
 	// DeleteModel removes the model with its versions, aliases and alias
 	// history. Events stay.
 	DeleteModel(ctx context.Context, name string) error
+	// RenameModel moves a model with its tags, versions, aliases and alias
+	// history to a new name. KindNotFound when from does not exist,
+	// KindAlreadyExists when to is taken. Events keep the old name.
+	RenameModel(ctx context.Context, from, to string) error
 }
 
 // VersionQuery filters a version listing, newest number first.

@@ -112,6 +112,7 @@ const (
 	EventModelCreated   = "model.created"
 	EventModelUpdated   = "model.updated"
 	EventModelDeleted   = "model.deleted"
+	EventModelRenamed   = "model.renamed"
 	EventVersionCreated = "version.created"
 	EventVersionUpdated = "version.updated"
 	EventVersionDeleted = "version.deleted"

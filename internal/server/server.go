@@ -14,6 +14,7 @@ import (
 	"github.com/modelry/modelry/internal/registry"
 	"github.com/modelry/modelry/internal/storage/blob"
 	"github.com/modelry/modelry/internal/storage/meta"
+	"github.com/modelry/modelry/internal/tracking"
 )
 
 // Run serves until ctx is cancelled, then shuts down: it stops accepting
@@ -46,7 +47,11 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
-	handler := api.New(svc, api.Options{Logger: log, NoAuth: cfg.NoAuth})
+	opts := api.Options{Logger: log, NoAuth: cfg.NoAuth}
+	if ts, ok := store.(interface{ Tracking() tracking.Store }); ok {
+		opts.Tracking = tracking.New(ts.Tracking(), blobs)
+	}
+	handler := api.New(svc, opts)
 	log.Info("modelry server listening", "url", "http://"+ln.Addr().String(), "metadata", metaURL, "blobs", blobURL)
 	return serve(ctx, ln, handler, cfg.ShutdownTimeout, log)
 }

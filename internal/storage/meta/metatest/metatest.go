@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"AliasHistory", historyTests},
 		{"Events", eventTests},
 		{"Tokens", tokenTests},
+		{"Rename", renameTests},
 		{"Transactions", txTests},
 		{"Shapes", shapeTests},
 	}
