@@ -43,7 +43,7 @@ import platform
 import re
 import warnings
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from . import __version__
 from . import flavors as _flavors
@@ -57,12 +57,17 @@ class LibraryVersionWarning(UserWarning):
     """A saved model was made with another minor version of a library."""
 
 
+def _numpy() -> Any:
+    try:
+        import numpy
+    except ImportError:  # pragma: no cover - every flavor that takes examples brings numpy
+        return None
+    return numpy
+
+
 def describe(x: Any, batch: bool = True) -> Dict[str, Any]:
     """The schema of a value (see the module doc)."""
-    try:
-        import numpy as np
-    except ImportError:  # pragma: no cover - numpy comes with every flavor
-        np = None
+    np = _numpy()
     if np is not None and isinstance(x, np.ndarray):
         shape = list(x.shape)
         if batch and shape:
@@ -80,10 +85,7 @@ def describe(x: Any, batch: bool = True) -> Dict[str, Any]:
 def write_example(example: Any, root: Path) -> Optional[str]:
     """Writes the input example; returns its file name, or None if it cannot
     be stored without pickle (a warning says so)."""
-    try:
-        import numpy as np
-    except ImportError:  # pragma: no cover
-        np = None
+    np = _numpy()
     if np is not None and isinstance(example, np.ndarray) and example.dtype != object:
         np.save(root / "input_example.npy", example, allow_pickle=False)
         return "input_example.npy"
@@ -217,7 +219,8 @@ def check_versions(meta: Dict[str, Any], fl: "_flavors.Flavor", force: bool) -> 
     if fl.uses_pickle(meta):
         wanted = dict(recorded)
         wanted["python"] = meta.get("python", "")
-    majors, minors = [], []
+    majors: List[str] = []
+    minors: List[str] = []
     for name, saved in sorted(wanted.items()):
         have = platform.python_version() if name == "python" else _flavors.library_version(name)
         if have is None:

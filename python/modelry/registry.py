@@ -19,7 +19,7 @@ from . import transfer as _transfer
 from ._http import HTTPClient
 from .cache import Cache
 from .errors import InvalidArgument, ServerError
-from .types import Alias, AliasMove, Event, FileEntry, Model, Version
+from .types import Alias, AliasMove, Event, Model, Version
 
 PathLike = Union[str, "os.PathLike[str]"]
 

@@ -52,7 +52,7 @@ class Plan:
         """The file's bytes, as views of the tensors' memory (no copies)."""
         yield memoryview(self.header)
         for b in self.buffers:
-            mv = memoryview(b)
+            mv = memoryview(b)  # type: ignore[arg-type]
             for i in range(0, len(mv), CHUNK):
                 yield mv[i:i + CHUNK]
 

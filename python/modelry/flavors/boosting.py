@@ -97,8 +97,8 @@ def _rebuild_lgbm(cls: Any, booster: Any, opts: Dict[str, Any]) -> Any:
     model._other_params = {}
     model._best_iteration = booster.best_iteration
     model._best_score = {}
-    if opts.get("feature_names_in"):
-        model.feature_names_in_ = np.asarray(opts["feature_names_in"], dtype=object)
+    if opts.get("feature_names_in") and not isinstance(getattr(type(model), "feature_names_in_", None), property):
+        model.feature_names_in_ = np.asarray(opts["feature_names_in"], dtype=object)  # (lightgbm < 4.7 derives it from the booster)
     classes: Optional[list] = opts.get("classes")
     if classes is not None:
         from sklearn.preprocessing import LabelEncoder

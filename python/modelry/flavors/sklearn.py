@@ -99,7 +99,7 @@ def canonical_skops(data: bytes) -> bytes:
 
     def walk(node: Any) -> Any:
         if isinstance(node, dict):
-            out = {}
+            out: Dict[str, Any] = {}
             for k, v in node.items():
                 if k == "__id__" and isinstance(v, int):
                     out[k] = ids.setdefault(v, len(ids) + 1)
