@@ -61,19 +61,28 @@ $(VENV_TORCH)/.sdk-stamp: $(VENV_TORCH)/.reqs-stamp $(PY_SRC)
 	$(VENV_TORCH)/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation --force-reinstall ./python
 	touch $@
 
-## test-mlflow: the real mlflow client (pinned in tests/mlflow/requirements.txt) against
-##              `modelry server`, in its own environment .venv-mlflow
-VENV_MLFLOW := .venv-mlflow
-MLFLOW_REQS := tests/mlflow/requirements.txt
+## test-mlflow: the real mlflow client against `modelry server`: the pinned 3.x release
+##              (tests/mlflow/requirements.txt, in .venv-mlflow) and 2.22 (requirements-2.22.txt,
+##              in .venv-mlflow2)
+VENV_MLFLOW  := .venv-mlflow
+VENV_MLFLOW2 := .venv-mlflow2
 
-test-mlflow: build $(VENV_MLFLOW)/.reqs-stamp
+test-mlflow: build $(VENV_MLFLOW)/.reqs-stamp $(VENV_MLFLOW2)/.reqs-stamp
 	cd tests/mlflow && MODELRY_BIN=$(abspath $(BIN)) ../../$(VENV_MLFLOW)/bin/pytest -q -p no:cacheprovider $(PYTESTFLAGS)
+	cd tests/mlflow && MODELRY_BIN=$(abspath $(BIN)) ../../$(VENV_MLFLOW2)/bin/pytest -q -p no:cacheprovider $(PYTESTFLAGS)
 
 $(VENV_MLFLOW)/bin/python:
 	$(PYTHON) -m venv $(VENV_MLFLOW)
 
-$(VENV_MLFLOW)/.reqs-stamp: $(MLFLOW_REQS) | $(VENV_MLFLOW)/bin/python
-	$(VENV_MLFLOW)/bin/python -m pip install -q --disable-pip-version-check -r $(MLFLOW_REQS)
+$(VENV_MLFLOW2)/bin/python:
+	$(PYTHON) -m venv $(VENV_MLFLOW2)
+
+$(VENV_MLFLOW)/.reqs-stamp: tests/mlflow/requirements.txt | $(VENV_MLFLOW)/bin/python
+	$(VENV_MLFLOW)/bin/python -m pip install -q --disable-pip-version-check -r $<
+	touch $@
+
+$(VENV_MLFLOW2)/.reqs-stamp: tests/mlflow/requirements-2.22.txt | $(VENV_MLFLOW2)/bin/python
+	$(VENV_MLFLOW2)/bin/python -m pip install -q --disable-pip-version-check -r $<
 	touch $@
 
 vet:
@@ -87,8 +96,15 @@ fuzz:
 
 ## bench: the benchmarks of docs/benchmarks.md, each against a ceiling measured in the same run
 ##        (about 5 minutes; pass flags with e.g. BENCHFLAGS='-size 64MiB -skip-5gib -json bench.json')
-bench: build
+bench: bench-go bench-sdk
+
+bench-go: build
 	$(GO) run ./bench/cmd/modelry-bench -modelry $(BIN) $(BENCHFLAGS)
+
+## bench-sdk: Python SDK save/load of a 500 MB weights dict against CLI push/pull of the same files
+##        (about 1 minute; e.g. SDKBENCHFLAGS='--size 64MB --runs 1')
+bench-sdk: build $(VENV)/.sdk-stamp
+	$(VENV)/bin/python bench/python/bench_sdk.py --modelry $(BIN) $(SDKBENCHFLAGS)
 
 clean:
 	rm -rf bin

@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 import time
+import urllib.parse
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,18 +113,18 @@ class Registry:
 
     def get_model(self, name: str) -> Model:
         """Returns one model (raises :class:`NotFound`)."""
-        return Model.from_json(self.client.call("GET", f"/api/v1/models/{name}"))
+        return Model.from_json(self.client.call("GET", f"/api/v1/models/{_q(name)}"))
 
     def update_model(
         self, name: str, *, description: Optional[str] = None,
         set_tags: Optional[Mapping[str, str]] = None, remove_tags: Sequence[str] = (),
     ) -> Model:
         """Changes a model's description and tags."""
-        return Model.from_json(self.client.call("PATCH", f"/api/v1/models/{name}", json_body=_patch(description, set_tags, remove_tags)))
+        return Model.from_json(self.client.call("PATCH", f"/api/v1/models/{_q(name)}", json_body=_patch(description, set_tags, remove_tags)))
 
     def delete_model(self, name: str) -> None:
         """Deletes a model with all its versions and aliases (admin)."""
-        self.client.call("DELETE", f"/api/v1/models/{name}")
+        self.client.call("DELETE", f"/api/v1/models/{_q(name)}")
 
     def models(self, *, prefix: Optional[str] = None, tag: Optional[str] = None, alias: Optional[str] = None, page_size: int = 100) -> Iterator[Model]:
         """Iterates over models ordered by name, fetching pages as needed.
@@ -141,7 +142,7 @@ class Registry:
     ) -> Iterator[Version]:
         """Iterates over a model's versions, newest first, fetching pages as needed."""
         q = {"tag": tag, "alias": alias, "include_deleted": include_deleted or None}
-        for d in self.client.paginate(f"/api/v1/models/{name}/versions", "versions", q, page_size):
+        for d in self.client.paginate(f"/api/v1/models/{_q(name)}/versions", "versions", q, page_size):
             yield Version.from_json(d)
 
     def get(self, name: str, version: _refs.VersionSpec = None) -> Version:
@@ -159,7 +160,7 @@ class Registry:
         params never change)."""
         number = self._number(name, version)
         body = _patch(description, set_tags, remove_tags)
-        return Version.from_json(self.client.call("PATCH", f"/api/v1/models/{name}/versions/{number}", json_body=body))
+        return Version.from_json(self.client.call("PATCH", f"/api/v1/models/{_q(name)}/versions/{number}", json_body=body))
 
     def tag(self, name: str, version: _refs.VersionSpec, tags: Mapping[str, str]) -> Version:
         """Sets tags on a version (``reg.tag("iris", 3, {"stage": "candidate"})``)."""
@@ -176,7 +177,7 @@ class Registry:
             raise InvalidArgument(f"{name!r} names no version; give one explicitly, or use delete_model", code="INVALID_ARGUMENT")
         number = self._number(name, version)
         model = _refs.split_ref(_refs.to_ref(name, version))[0]
-        return Version.from_json(self.client.call("DELETE", f"/api/v1/models/{model}/versions/{number}"))
+        return Version.from_json(self.client.call("DELETE", f"/api/v1/models/{_q(model)}/versions/{number}"))
 
     def _number(self, name: str, version: _refs.VersionSpec) -> int:
         if isinstance(version, int) and not isinstance(version, bool):
@@ -192,32 +193,32 @@ class Registry:
         body: Dict[str, Any] = {"version": self._number(name, version), "reason": reason}
         if expected_version is not None:
             body["expected_version"] = expected_version
-        return AliasMove.from_json(self.client.call("PUT", f"/api/v1/models/{name}/aliases/{alias}", json_body=body))
+        return AliasMove.from_json(self.client.call("PUT", f"/api/v1/models/{_q(name)}/aliases/{_q(alias)}", json_body=body))
 
     def remove_alias(self, name: str, alias: str, *, reason: str = "", expected_version: Optional[int] = None) -> AliasMove:
         """Removes an alias (the move is recorded in its history)."""
         headers = {"If-Match": f'"{expected_version}"'} if expected_version is not None else None
-        return AliasMove.from_json(self.client.call("DELETE", f"/api/v1/models/{name}/aliases/{alias}", query={"reason": reason}, headers=headers))
+        return AliasMove.from_json(self.client.call("DELETE", f"/api/v1/models/{_q(name)}/aliases/{_q(alias)}", query={"reason": reason}, headers=headers))
 
     def get_alias(self, name: str, alias: str) -> Alias:
         """Where an alias points now."""
-        return Alias.from_json(self.client.call("GET", f"/api/v1/models/{name}/aliases/{alias}"))
+        return Alias.from_json(self.client.call("GET", f"/api/v1/models/{_q(name)}/aliases/{_q(alias)}"))
 
     def aliases(self, name: str) -> List[Alias]:
         """A model's aliases."""
-        return [Alias.from_json(a) for a in self.client.call("GET", f"/api/v1/models/{name}/aliases").get("aliases") or []]
+        return [Alias.from_json(a) for a in self.client.call("GET", f"/api/v1/models/{_q(name)}/aliases").get("aliases") or []]
 
     def alias_history(self, name: str, alias: str, *, at: Optional[_dt.datetime] = None, page_size: int = 100) -> Iterator[AliasMove]:
         """Iterates over the moves of an alias, newest first. With ``at``,
         only moves at or before that time (the first one's ``to_version``
         is where the alias pointed then)."""
         q = {"at": _rfc3339(at) if at else None}
-        for d in self.client.paginate(f"/api/v1/models/{name}/aliases/{alias}/history", "moves", q, page_size):
+        for d in self.client.paginate(f"/api/v1/models/{_q(name)}/aliases/{_q(alias)}/history", "moves", q, page_size):
             yield AliasMove.from_json(d)
 
     def rollback(self, name: str, alias: str, *, reason: str = "") -> AliasMove:
         """Moves an alias back to where it pointed before its last move."""
-        return AliasMove.from_json(self.client.call("POST", f"/api/v1/models/{name}/aliases/{alias}/rollback", json_body={"reason": reason}))
+        return AliasMove.from_json(self.client.call("POST", f"/api/v1/models/{_q(name)}/aliases/{_q(alias)}/rollback", json_body={"reason": reason}))
 
     # --- audit -----------------------------------------------------------
 
@@ -235,6 +236,21 @@ class Registry:
     def whoami(self) -> Dict[str, str]:
         """The token's name and role."""
         return dict(self.client.call("GET", "/api/v1/whoami"))
+
+    # --- tokens (admin) ---------------------------------------------------
+
+    def create_token(self, name: str, role: str) -> Dict[str, Any]:
+        """Creates a token with role ``reader``, ``writer`` or ``admin`` and
+        returns it; its ``token`` field is the secret, shown only this once."""
+        return dict(self.client.call("POST", "/api/v1/tokens", json_body={"name": name, "role": role}))
+
+    def tokens(self) -> List[Dict[str, Any]]:
+        """Lists tokens (never their secrets)."""
+        return list(self.client.call("GET", "/api/v1/tokens").get("tokens") or [])
+
+    def revoke_token(self, token_id: str) -> None:
+        """Revokes a token by its id."""
+        self.client.call("DELETE", f"/api/v1/tokens/{_q(token_id)}")
 
     # --- saving ----------------------------------------------------------
 
@@ -317,7 +333,7 @@ class Registry:
             body["label"] = label
         if source:
             body["source"] = dict(source)
-        v = Version.from_json(self.client.call("POST", f"/api/v1/models/{name}/versions", json_body=body))
+        v = Version.from_json(self.client.call("POST", f"/api/v1/models/{_q(name)}/versions", json_body=body))
         v.upload_report = report
         if adopt:  # the files save wrote are moved into the cache: loading them needs no download
             for f in local:
@@ -425,6 +441,11 @@ def _offline_note(ref: str, v: Version, kind: str, when: float, why: str) -> str
     if not _refs.is_immutable(kind):
         note += f"; {ref} can move, and pointed there when last resolved at {age}"
     return note
+
+
+def _q(segment: str) -> str:
+    """Escapes one URL path segment (names are plain, but a typo must not change the route)."""
+    return urllib.parse.quote(segment, safe="")
 
 
 def _patch(description: Optional[str], set_tags: Optional[Mapping[str, str]], remove_tags: Sequence[str]) -> Dict[str, Any]:

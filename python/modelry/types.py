@@ -35,9 +35,11 @@ class FileEntry:
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "FileEntry":
+        """Builds a FileEntry from the server's JSON."""
         return cls(d["path"], int(d.get("size", 0)), d.get("digest", ""), int(d.get("mode", 0o644)), d.get("target", ""))
 
     def to_json(self) -> Dict[str, Any]:
+        """The JSON the server takes in a manifest."""
         d: Dict[str, Any] = {"path": self.path, "size": self.size, "mode": self.mode}
         if self.digest:
             d["digest"] = self.digest
@@ -47,6 +49,7 @@ class FileEntry:
 
     @property
     def is_link(self) -> bool:
+        """Whether this entry is a symbolic link."""
         return bool(self.target)
 
 
@@ -68,6 +71,7 @@ class Model:
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "Model":
+        """Builds a Model from the server's JSON."""
         return cls(
             name=d["name"],
             description=d.get("description", ""),
@@ -140,6 +144,7 @@ class Version:
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "Version":
+        """Builds a Version from the server's JSON."""
         return cls(
             model=d["model"],
             version=int(d["version"]),
@@ -177,6 +182,7 @@ class Alias:
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "Alias":
+        """Builds a Alias from the server's JSON."""
         return cls(d["model"], d["alias"], int(d["version"]), parse_time(d.get("updated_at")), d.get("updated_by", ""))
 
 
@@ -196,6 +202,7 @@ class AliasMove:
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "AliasMove":
+        """Builds a AliasMove from the server's JSON."""
         return cls(
             int(d.get("seq", 0)), d["model"], d["alias"], int(d.get("from", 0)), int(d.get("to", 0)),
             d.get("actor", ""), d.get("reason", ""), parse_time(d.get("at")),
@@ -216,6 +223,7 @@ class Event:
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "Event":
+        """Builds a Event from the server's JSON."""
         return cls(
             int(d["seq"]), d["type"], d.get("actor", ""), d.get("model", ""), int(d.get("version", 0)),
             dict(d.get("data") or {}), parse_time(d.get("at")),

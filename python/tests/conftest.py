@@ -136,7 +136,7 @@ def name(request: pytest.FixtureRequest) -> str:
 
 def token(reg: modelry.Registry, role: str) -> str:
     """Creates a token with a role and returns its secret."""
-    got: Dict[str, str] = reg.client.call("POST", "/api/v1/tokens", json_body={"name": f"t-{role}-{time.time_ns()}", "role": role})
+    got = reg.create_token(f"t-{role}-{time.time_ns()}", role)
     return got["token"]
 
 

@@ -148,3 +148,15 @@ def test_server_error_from_a_failing_store(own_server, tmp_path, name):
     with pytest.raises(modelry.ServerError) as e:
         reg.save_files(name, src)
     assert e.value.status is not None and e.value.status >= 500 and e.value.code in ("INTERNAL", "UNAVAILABLE")
+
+
+def test_tokens_create_list_revoke(server, reg, tmp_path):
+    made = reg.create_token("ci-bot", "writer")
+    assert made["role"] == "writer" and made["token"]
+    assert "ci-bot" in [t["name"] for t in reg.tokens()]
+    ci = modelry.Registry(server.url, token=made["token"], cache_dir=tmp_path / "c")
+    assert ci.whoami() == {"name": "ci-bot", "role": "writer"}
+    reg.revoke_token(made["id"])
+    with pytest.raises(modelry.PermissionDenied) as e:
+        ci.whoami()
+    assert e.value.code == "UNAUTHENTICATED"

@@ -72,12 +72,16 @@ class Flavor:
     load_libraries: Sequence[str] = ()
 
     def matches(self, obj: Any) -> bool:
+        """Whether this flavor saves ``obj`` (checked without importing
+        libraries the caller has not imported)."""
         raise NotImplementedError
 
     def save(self, obj: Any, root: Path, ctx: SaveContext) -> Saved:
+        """Writes ``obj``'s files into ``root`` (or defers them) and says what it wrote."""
         raise NotImplementedError
 
     def load(self, root: Path, meta: Dict[str, Any], ctx: LoadContext) -> Any:
+        """Reads the model back from the version's folder and its metadata."""
         raise NotImplementedError
 
     def predict(self, obj: Any, example: Any) -> Any:
