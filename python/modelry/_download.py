@@ -20,9 +20,6 @@ from .errors import IntegrityError, ServerError
 from .types import DownloadReport, FileEntry
 
 
-# --- download ------------------------------------------------------------
-
-
 def download(
     client: Optional[HTTPClient],
     files: Iterable[FileEntry],
@@ -97,6 +94,8 @@ def _get_blob(client: HTTPClient, cache: Cache, f: FileEntry, progress: Callable
         cache.adopt(tmp, f.digest)
         ok = True
     finally:
+        if not ok:
+            resp.close()  # a half-read body must not go back to the pool
         resp.release_conn()
         if not ok:
             try:

@@ -18,9 +18,6 @@ from .errors import IntegrityError, ServerError
 from .types import FileEntry, UploadReport
 
 
-# --- upload --------------------------------------------------------------
-
-
 #: Size from which a new file is uploaded while it is hashed rather than
 #: hashed first (as the Go client's streamThreshold).
 STREAM_THRESHOLD = 8 << 20
