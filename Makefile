@@ -68,8 +68,8 @@ VENV_MLFLOW  := .venv-mlflow
 VENV_MLFLOW2 := .venv-mlflow2
 
 test-mlflow: build $(VENV_MLFLOW)/.reqs-stamp $(VENV_MLFLOW2)/.reqs-stamp
-	cd tests/mlflow && MODELRY_BIN=$(abspath $(BIN)) ../../$(VENV_MLFLOW)/bin/pytest -q -p no:cacheprovider $(PYTESTFLAGS)
-	cd tests/mlflow && MODELRY_BIN=$(abspath $(BIN)) ../../$(VENV_MLFLOW2)/bin/pytest -q -p no:cacheprovider $(PYTESTFLAGS)
+	cd tests/mlflow && MODELRY_BIN=$(abspath $(BIN)) ../../$(VENV_MLFLOW)/bin/pytest -q -p no:cacheprovider --disable-warnings $(PYTESTFLAGS)
+	cd tests/mlflow && MODELRY_BIN=$(abspath $(BIN)) ../../$(VENV_MLFLOW2)/bin/pytest -q -p no:cacheprovider --disable-warnings $(PYTESTFLAGS)
 
 $(VENV_MLFLOW)/bin/python:
 	$(PYTHON) -m venv $(VENV_MLFLOW)

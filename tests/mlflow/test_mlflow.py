@@ -1,6 +1,7 @@
 """The real mlflow client against the real `modelry server`; the Modelry CLI
 must see the same versions, aliases and files."""
 import hashlib
+import math
 import os
 import tempfile
 
@@ -24,6 +25,16 @@ def _sha_tree(root):
                 continue
             out[rel] = hashlib.sha256(open(p, "rb").read()).hexdigest()
     return out
+
+
+MLFLOW2 = mlflow.__version__.startswith("2.")
+
+
+def _log_model(model, **kw):
+    """log_model under the artifact name "model": `name=` in 3.x, `artifact_path=` in 2.x."""
+    if MLFLOW2:
+        return mlflow.sklearn.log_model(model, artifact_path="model", **kw)
+    return mlflow.sklearn.log_model(model, name="model", **kw)
 
 
 def _model():
@@ -56,11 +67,13 @@ def test_tracking_log_model_register_and_load(server, client):
         mlflow.log_metric("acc", 0.5, step=0)
         mlflow.log_metric("acc", 0.75, step=1)
         mlflow.set_tag("team", "ml")
-        info = mlflow.sklearn.log_model(model, name="model", registered_model_name="iris")
+        mlflow.log_metric("diverged", float("nan"))
+        info = _log_model(model, registered_model_name="iris")
     got = client.get_run(run.info.run_id)
     assert got.data.params == {"C": "1.0"}
     assert got.data.metrics["acc"] == 0.75
     assert got.data.tags["team"] == "ml"
+    assert math.isnan(got.data.metrics["diverged"])
     assert [m.value for m in client.get_metric_history(run.info.run_id, "acc")] == [0.5, 0.75]
     assert str(info.registered_model_version) == "1"
 
@@ -87,7 +100,7 @@ def test_tracking_log_model_register_and_load(server, client):
 def test_register_model_from_runs_uri(server, client):
     model, X = _model()
     with mlflow.start_run() as run:
-        mlflow.sklearn.log_model(model, name="model")
+        _log_model(model)
     mv = mlflow.register_model(f"runs:/{run.info.run_id}/model", "iris-runs")
     assert mv.version == "1"
     assert mlflow.pyfunc.load_model("models:/iris-runs/1").predict(X).tolist() == model.predict(X).tolist()
