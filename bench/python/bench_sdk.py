@@ -6,7 +6,8 @@ the same run, on the same machine (docs/benchmarks.md, "Python SDK").
 Every measurement gets a fresh `modelry server` (own data folder, free
 127.0.0.1 port) and, for the SDK, an empty cache, so every byte moves. The
 files and the server's blobs stay in the page cache (hot), as in the
-transfer benchmark of bench/. Throughput is the weights' size over the wall
+transfer benchmark of bench/; `sync` runs before every timed step, so that
+the previous step's dirty pages are not written back during it. Throughput is the weights' size over the wall
 time, in GB/s (10^9 bytes per second).
 
 Rows:
@@ -98,6 +99,7 @@ class Server:
 
 
 def timed(fn: Callable[[], object]) -> float:
+    os.sync()  # no dirty pages of the previous step write back during this one
     t0 = time.perf_counter()
     fn()
     return time.perf_counter() - t0

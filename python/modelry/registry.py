@@ -337,7 +337,7 @@ class Registry:
         v.upload_report = report
         if adopt:  # the files save wrote are moved into the cache: loading them needs no download
             for f in local:
-                if not f.target and not self.cache.blob_path(f.digest).exists():
+                if not f.target and os.path.exists(f.abs) and not self.cache.blob_path(f.digest).exists():
                     self.cache.adopt(f.abs, f.digest)
         return v
 
