@@ -19,6 +19,7 @@ type Store interface {
 	RunStore
 	LoggedModelStore
 	ArtifactIndex
+	WebhookStore
 }
 
 // ExperimentStore keeps experiments. Experiment "0" named "Default" always

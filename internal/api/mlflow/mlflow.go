@@ -48,6 +48,7 @@ func New(reg *registry.Service, trk *tracking.Service, auth Authenticator, log *
 	if trk != nil {
 		h.trackingRoutes()
 		h.artifactRoutes()
+		h.webhookRoutes()
 	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, mlErr(codeEndpointNotFound, "No API endpoint "+r.Method+" "+r.URL.Path))

@@ -23,6 +23,7 @@ func RunTracking(t *testing.T, open func(t *testing.T) tracking.Store) {
 		{"MetricHistory", testMetricHistory},
 		{"LoggedModels", testLoggedModels},
 		{"Artifacts", testArtifacts},
+		{"Webhooks", testWebhooks},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
 	}
@@ -157,4 +158,24 @@ func testArtifacts(t *testing.T, s tracking.Store) {
 	}
 	_, err = s.GetArtifact(t.Context(), "0/r/artifacts/model/MLmodel")
 	wantErr(t, err, registry.KindNotFound)
+}
+
+func testWebhooks(t *testing.T, s tracking.Store) {
+	w := tracking.Webhook{ID: "w1", Name: "ci", URL: "http://x/h", Status: "ACTIVE", Secret: "s",
+		Events: []tracking.WebhookEvent{{Entity: "model_version", Action: "created"}}}
+	noErr(t, s.PutWebhook(t.Context(), w))
+	noErr(t, s.PutWebhook(t.Context(), tracking.Webhook{ID: "w2", Name: "other"}))
+	w.Status = "DISABLED"
+	noErr(t, s.PutWebhook(t.Context(), w)) // replaces
+	got, err := s.GetWebhook(t.Context(), "w1")
+	noErr(t, err)
+	same(t, "webhook", got, w)
+	all, err := s.ListWebhooks(t.Context())
+	noErr(t, err)
+	if len(all) != 2 || all[0].ID != "w1" {
+		t.Fatalf("ListWebhooks = %+v", all)
+	}
+	noErr(t, s.DeleteWebhook(t.Context(), "w1"))
+	_, err = s.GetWebhook(t.Context(), "w1")
+	wantErr(t, err, registry.KindNotFound, "Webhook with ID w1 not found.")
 }

@@ -192,5 +192,5 @@ func (t Tracking) ListLoggedModels(ctx context.Context, experimentIDs []string) 
 		return []tracking.LoggedModel{}, nil
 	}
 	in, args := inList(experimentIDs)
-	return listDocs[tracking.LoggedModel](ctx, t, `SELECT doc FROM tracking_logged_models WHERE experiment_id IN `+in+` ORDER BY rowid`, args...)
+	return listDocs[tracking.LoggedModel](ctx, t, `SELECT doc FROM tracking_logged_models WHERE experiment_id IN `+in+` ORDER BY json_extract(doc, '$.created_at'), id`, args...)
 }
