@@ -44,7 +44,7 @@ def download(
         _check_path(f)
         rep.files += 1
         rep.bytes += f.size
-    checking = Progress("checking cache", sum(f.size for f in regular), progress)
+    checking = Progress("checking cache", sum(f.size for f in regular if cache.blob_path(f.digest).exists()), progress)
     try:
         for f in regular:
             p, repaired = cache.lookup(f, checking)

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO, Dict, Iterable, Mapping, Optional
 import urllib3
 
 from . import __version__
-from .errors import ServerError, from_response
+from .errors import IntegrityError, ServerError, from_response
 
 #: Size of the blocks in which request bodies are sent and responses read:
 #: large enough that per-call overhead vanishes next to hashing and copying.
@@ -178,7 +178,8 @@ class HTTPClient:
             while sent < size:
                 n = sock.sendfile(fh, offset + sent, min(step, size - sent))
                 if n == 0:
-                    raise OSError(f"the file ended after {sent} of {size} bytes")
+                    conn.close()
+                    raise IntegrityError(f"{getattr(fh, 'name', 'the file')} ended after {sent} of {size} bytes: it changed while it was sent", code="DIGEST_MISMATCH")
                 sent += n
                 if progress is not None:
                     progress(n)
@@ -186,8 +187,6 @@ class HTTPClient:
             data = resp.read()
         except (OSError, http.client.HTTPException) as e:
             conn.close()
-            if getattr(e, "errno", None) is None and isinstance(e, OSError) and "file ended" in str(e):
-                raise
             raise ServerError(f"cannot reach the server at {self.url}: {e}", code="CONNECTION_FAILED") from e
         if resp.will_close:
             conn.close()

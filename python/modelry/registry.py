@@ -282,7 +282,10 @@ class Registry:
         schema is derived from it. ``params`` values are turned into
         strings. ``alias`` (one or several) points at the new version in
         the same commit. Files the server already has are not sent:
-        ``v.upload_report.uploaded_bytes`` says what was.
+        ``v.upload_report.uploaded_bytes`` says what was. Small files are
+        kept in the local cache; weights streamed from memory are not (a
+        second copy on disk would slow the save), so loading them back
+        downloads them once.
         """
         stage = Path(tempfile.mkdtemp(prefix="save-", dir=self.cache.tmp_dir()))
         try:
