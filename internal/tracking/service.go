@@ -284,3 +284,30 @@ func nonNil(m map[string]string) map[string]string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// ChangeExperiment applies fn to an experiment and stores it.
+func (s *Service) ChangeExperiment(ctx context.Context, id string, fn func(*Experiment) error) (Experiment, error) {
+	if _, err := need(ctx, registry.RoleWriter); err != nil {
+		return Experiment{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, err := s.store.GetExperiment(ctx, id)
+	if err != nil {
+		return Experiment{}, err
+	}
+	if err := fn(&e); err != nil {
+		return Experiment{}, err
+	}
+	e.UpdatedAt = s.nowMS()
+	return e, s.store.PutExperiment(ctx, e)
+}
+
+// SetRunLifecycle marks a run deleted or active again.
+func (s *Service) SetRunLifecycle(ctx context.Context, id, lifecycle string) error {
+	_, err := s.changeRun(ctx, id, func(r *Run) error {
+		r.Lifecycle = lifecycle
+		return nil
+	})
+	return err
+}

@@ -10,10 +10,29 @@ import (
 // Clause is one comparison of a search filter: an attribute (name, run_id,
 // source_path, version_number) or a tag, an operator, and its values.
 type Clause struct {
-	Tag    bool     // Key names a tag, not an attribute
-	Key    string   // attribute name or tag key
-	Op     string   // =, !=, LIKE, ILIKE, IN, <, <=, >, >=
-	Values []string // one value; several for IN
+	Tag     bool     // Key names a tag
+	Kind    string   // "attr", "tag", "param" or "metric"
+	Key     string   // attribute name, or tag, param or metric key
+	Op      string   // =, !=, LIKE, ILIKE, IN, <, <=, >, >=
+	Values  []string // one value; several for IN
+	Numeric bool     // compared as numbers (version_number, times, metrics)
+}
+
+// Grammar says what a search accepts: its attributes, which of them are
+// numbers, and whether params. and metrics. keys may be filtered on.
+type Grammar struct {
+	Attrs           []string
+	Numeric         []string
+	Params, Metrics bool
+}
+
+func (g Grammar) numeric(attr string) bool {
+	for _, n := range g.Numeric {
+		if n == attr {
+			return true
+		}
+	}
+	return false
 }
 
 // Filter is an AND of clauses; the empty filter matches everything.
@@ -29,6 +48,12 @@ type Filter []Clause
 // attrs lists the attributes allowed (registered models: name; versions:
 // name, run_id, source_path, version_number).
 func ParseFilter(s string, attrs []string) (Filter, error) {
+	return ParseFilterWith(s, Grammar{Attrs: attrs, Numeric: []string{"version_number"}})
+}
+
+// ParseFilterWith parses a filter in the same grammar with the keys g
+// allows (runs: params.x, metrics.x > 0.5, attributes.status = 'FINISHED').
+func ParseFilterWith(s string, g Grammar) (Filter, error) {
 	p := &parser{toks: nil}
 	toks, err := lex(s)
 	if err != nil {
@@ -42,7 +67,7 @@ func ParseFilter(s string, attrs []string) (Filter, error) {
 				return nil, invalid("Invalid clause(s) in filter string: '%s'. Search filter contained multiple expression '%s'. Provide AND-ed expression list.", s, t.text)
 			}
 		}
-		c, err := p.clause(attrs)
+		c, err := p.clause(g)
 		if err != nil {
 			return nil, err
 		}
@@ -108,8 +133,8 @@ func (p *parser) next() token {
 	return t
 }
 
-func (p *parser) clause(attrs []string) (Clause, error) {
-	c, err := p.ident(attrs)
+func (p *parser) clause(g Grammar) (Clause, error) {
+	c, err := p.ident(g)
 	if err != nil {
 		return c, err
 	}
@@ -129,9 +154,9 @@ func (p *parser) clause(attrs []string) (Clause, error) {
 	if v.text == "" && v.quoted == 0 {
 		return c, invalid("Invalid filter: missing value after '%s %s'", c.Key, c.Op)
 	}
-	if c.Key == "version_number" && !c.Tag {
-		if _, err := strconv.ParseInt(v.text, 10, 64); err != nil || v.quoted != 0 && v.quoted != '\'' && v.quoted != '"' {
-			return c, invalid("Invalid value for version_number: '%s'; expected an integer", v.text)
+	if c.Numeric {
+		if _, err := strconv.ParseFloat(v.text, 64); err != nil || v.quoted == '`' {
+			return c, invalid("Invalid value for %s: '%s'; expected a number", describe(c), v.text)
 		}
 	} else if v.quoted != '\'' && v.quoted != '"' {
 		return c, invalid("Expected a quoted string value for %s (e.g. 'my-value'). Got value %s", describe(c), v.text)
@@ -140,33 +165,45 @@ func (p *parser) clause(attrs []string) (Clause, error) {
 	return c, nil
 }
 
-func (p *parser) ident(attrs []string) (Clause, error) {
+// prefixes maps key prefixes to clause kinds.
+var prefixes = []struct{ prefix, kind string }{
+	{"tags.", "tag"}, {"tag.", "tag"}, {"params.", "param"}, {"param.", "param"},
+	{"metrics.", "metric"}, {"metric.", "metric"},
+}
+
+func (p *parser) ident(g Grammar) (Clause, error) {
 	t := p.next()
 	if t.quoted == '\'' {
 		return Clause{}, invalid("Invalid identifier '%s' in filter: identifiers are not single-quoted", t.text)
 	}
 	text := t.text
-	for _, prefix := range []string{"tags.", "tag."} {
-		if strings.HasPrefix(strings.ToLower(text), prefix) && t.quoted == 0 {
-			key := text[len(prefix):]
-			if key == "" && p.more() && p.toks[p.pos].quoted != 0 && p.toks[p.pos].quoted != '\'' {
-				key = p.next().text
-			}
-			if key == "" {
-				return Clause{}, invalid("Invalid filter: tag key is empty in '%s'", text)
-			}
-			return Clause{Tag: true, Key: key}, nil
+	for _, pf := range prefixes {
+		if !strings.HasPrefix(strings.ToLower(text), pf.prefix) || t.quoted != 0 {
+			continue
 		}
+		if pf.kind == "param" && !g.Params || pf.kind == "metric" && !g.Metrics {
+			return Clause{}, invalid("Invalid filter: '%s' keys are not supported in this search", strings.TrimSuffix(pf.prefix, "."))
+		}
+		key := text[len(pf.prefix):]
+		if key == "" && p.more() && p.toks[p.pos].quoted != 0 && p.toks[p.pos].quoted != '\'' {
+			key = p.next().text
+		}
+		if key == "" {
+			return Clause{}, invalid("Invalid filter: %s key is empty in '%s'", pf.kind, text)
+		}
+		return Clause{Tag: pf.kind == "tag", Kind: pf.kind, Key: key, Numeric: pf.kind == "metric"}, nil
 	}
 	if t.quoted == 0 {
-		text, _ = strings.CutPrefix(text, "attribute.")
-	}
-	for _, a := range attrs {
-		if text == a {
-			return Clause{Key: a}, nil
+		for _, pf := range []string{"attributes.", "attribute.", "attr.", "run."} {
+			text, _ = strings.CutPrefix(text, pf)
 		}
 	}
-	return Clause{}, invalid("Invalid attribute key '%s' specified. Valid keys are '%v'", text, attrs)
+	for _, a := range g.Attrs {
+		if text == a {
+			return Clause{Kind: "attr", Key: a, Numeric: g.numeric(a)}, nil
+		}
+	}
+	return Clause{}, invalid("Invalid attribute key '%s' specified. Valid keys are '%v'", text, g.Attrs)
 }
 
 func (p *parser) list() ([]string, error) {
@@ -199,23 +236,23 @@ func validOp(op string) bool {
 }
 
 func checkOp(c Clause) error {
-	numeric := !c.Tag && c.Key == "version_number"
+	numeric := c.Numeric
 	switch {
-	case c.Op == "IN" && (c.Tag || c.Key != "run_id"):
+	case c.Op == "IN" && (c.Kind != "attr" || c.Key != "run_id"):
 		return invalid("Invalid comparator for %s: IN", describe(c))
 	case strings.ContainsAny(c.Op, "<>") && !numeric:
 		return invalid("Invalid comparator '%s' for %s", c.Op, describe(c))
 	case numeric && (c.Op == "LIKE" || c.Op == "ILIKE" || c.Op == "IN"):
-		return invalid("Invalid comparator '%s' for attribute version_number", c.Op)
+		return invalid("Invalid comparator '%s' for %s", c.Op, describe(c))
 	}
 	return nil
 }
 
 func describe(c Clause) string {
-	if c.Tag {
-		return fmt.Sprintf("tag '%s'", c.Key)
+	if c.Kind == "attr" || c.Kind == "" {
+		return fmt.Sprintf("attribute '%s'", c.Key)
 	}
-	return fmt.Sprintf("attribute '%s'", c.Key)
+	return fmt.Sprintf("%s '%s'", c.Kind, c.Key)
 }
 
 // Mentions reports whether the filter has a clause on tag key.
@@ -232,21 +269,24 @@ func (f Filter) Mentions(key string) bool {
 // every clause. A missing tag fails every clause except that a missing
 // prompt marker counts as "false".
 func (f Filter) Match(attr func(string) string, tags map[string]string) bool {
-	for _, c := range f {
-		var got string
-		if c.Tag {
+	return f.MatchWith(func(c Clause) (string, bool) {
+		if c.Kind == "tag" {
 			v, ok := tags[c.Key]
 			if !ok && c.Key == promptTag {
-				v, ok = "false", true
+				return "false", true
 			}
-			if !ok {
-				return false
-			}
-			got = v
-		} else {
-			got = attr(c.Key)
+			return v, ok
 		}
-		if !c.match(got) {
+		return attr(c.Key), true
+	})
+}
+
+// MatchWith matches with a lookup that returns a clause's left-hand value,
+// or false when the object has no such key (the clause then fails).
+func (f Filter) MatchWith(get func(Clause) (string, bool)) bool {
+	for _, c := range f {
+		got, ok := get(c)
+		if !ok || !c.match(got) {
 			return false
 		}
 	}
@@ -254,10 +294,10 @@ func (f Filter) Match(attr func(string) string, tags map[string]string) bool {
 }
 
 func (c Clause) match(got string) bool {
-	if !c.Tag && c.Key == "version_number" {
-		g, _ := strconv.ParseInt(got, 10, 64)
-		w, _ := strconv.ParseInt(c.Values[0], 10, 64)
-		return compareInt(c.Op, g, w)
+	if c.Numeric {
+		g, err1 := strconv.ParseFloat(got, 64)
+		w, err2 := strconv.ParseFloat(c.Values[0], 64)
+		return err1 == nil && err2 == nil && compareNum(c.Op, g, w)
 	}
 	switch c.Op {
 	case "=":
@@ -278,7 +318,7 @@ func (c Clause) match(got string) bool {
 	return false
 }
 
-func compareInt(op string, g, w int64) bool {
+func compareNum(op string, g, w float64) bool {
 	switch op {
 	case "=":
 		return g == w

@@ -31,12 +31,14 @@ func TestParseFilter(t *testing.T) {
 		{in: "name IN ('a')", err: "Invalid comparator for attribute 'name': IN"},
 		{in: "name > 'a'", err: "Invalid comparator '>'"},
 		{in: "version_number LIKE '1'", err: "Invalid comparator"},
-		{in: "version_number = 'x'", err: "expected an integer"},
+		{in: "version_number = 'x'", err: "expected a number"},
 		{in: "name = 'unterminated", err: "unterminated quote"},
 		{in: "run_id IN ('a'", err: "unterminated IN list"},
 		{in: "run_id IN (a)", err: "expected string value"},
 		{in: "name =", err: "missing value"},
 		{in: "tags. = 'x'", err: "tag key is empty"},
+		{in: "params.lr = '0.1'", err: "'params' keys are not supported"},
+		{in: "metrics.acc > 0.5", err: "'metrics' keys are not supported"},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			got, err := ParseFilter(tc.in, versionAttrs)
@@ -92,6 +94,51 @@ func TestFilterMatch(t *testing.T) {
 		if got := f.Match(func(k string) string { return attrs[k] }, tags); got != tc.want {
 			t.Errorf("%q matched %v, want %v", tc.filter, got, tc.want)
 		}
+	}
+}
+
+var testRunGrammar = Grammar{Attrs: []string{"status", "start_time"}, Numeric: []string{"start_time"}, Params: true, Metrics: true}
+
+func TestRunFilter(t *testing.T) {
+	params := map[string]string{"lr": "0.1"}
+	metrics := map[string]string{"acc": "0.9"}
+	attrs := map[string]string{"status": "FINISHED", "start_time": "1000"}
+	get := func(c Clause) (string, bool) {
+		switch c.Kind {
+		case "param":
+			v, ok := params[c.Key]
+			return v, ok
+		case "metric":
+			v, ok := metrics[c.Key]
+			return v, ok
+		}
+		return attrs[c.Key], true
+	}
+	for _, tc := range []struct {
+		filter string
+		want   bool
+	}{
+		{"metrics.acc > 0.5", true},
+		{"metrics.acc >= 0.95", false},
+		{"metrics.loss < 1", false}, // no such metric
+		{"params.lr = '0.1' AND attributes.status = 'FINISHED'", true},
+		{"params.lr != '0.1'", false},
+		{"attribute.start_time > 999", true},
+		{"status LIKE 'FIN%'", true},
+	} {
+		f, err := ParseFilterWith(tc.filter, testRunGrammar)
+		if err != nil {
+			t.Fatalf("ParseFilterWith(%q): %v", tc.filter, err)
+		}
+		if got := f.MatchWith(get); got != tc.want {
+			t.Errorf("%q matched %v, want %v", tc.filter, got, tc.want)
+		}
+	}
+	if _, err := ParseFilterWith("metrics.acc LIKE '1'", testRunGrammar); err == nil {
+		t.Error("LIKE on a metric was accepted")
+	}
+	if _, err := ParseFilterWith("metrics.acc > 'high'", testRunGrammar); err == nil {
+		t.Error("a metric compared with a string was accepted")
 	}
 }
 

@@ -144,24 +144,6 @@ func (h *Handler) updateRun(w http.ResponseWriter, r *http.Request) error {
 	return reply(w, map[string]any{"run_info": toRunInfo(run)})
 }
 
-// searchRuns lists the runs of the experiments asked for; filters are not
-// supported yet.
-func (h *Handler) searchRuns(w http.ResponseWriter, r *http.Request) error {
-	var req runRequest
-	if err := decode(w, r, &req); err != nil {
-		return err
-	}
-	runs, err := h.trk.SearchRuns(r.Context(), req.ExperimentIDs)
-	if err != nil {
-		return err
-	}
-	out := []runJSON{}
-	for _, run := range runs {
-		out = append(out, toRun(run))
-	}
-	return reply(w, map[string]any{"runs": out})
-}
-
 func (h *Handler) logParam(w http.ResponseWriter, r *http.Request) error {
 	req, id, err := decodeRun(w, r)
 	if err != nil {

@@ -25,6 +25,7 @@ type searchRequest struct {
 	MaxResults flexInt  `json:"max_results"`
 	OrderBy    []string `json:"order_by"`
 	PageToken  string   `json:"page_token"`
+	ViewType   string   `json:"view_type"`
 }
 
 // page reads the offset from a token (base64 of {"offset": N}).

@@ -27,6 +27,7 @@ func (h *Handler) trackingRoutes() {
 	h.handle("POST", "/runs/outputs", h.logOutputs)
 	h.handle("GET", "/metrics/get-history", h.metricHistory)
 	h.loggedModelRoutes()
+	h.lifecycleRoutes()
 }
 
 type experimentJSON struct {
@@ -104,22 +105,4 @@ func (h *Handler) getExperimentByName(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	return reply(w, map[string]any{"experiment": toExperiment(e)})
-}
-
-// searchExperiments lists every experiment; filters and paging are not
-// supported yet, so everything is one page.
-func (h *Handler) searchExperiments(w http.ResponseWriter, r *http.Request) error {
-	var req searchRequest
-	if err := decode(w, r, &req); err != nil {
-		return err
-	}
-	es, err := h.trk.ListExperiments(r.Context())
-	if err != nil {
-		return err
-	}
-	out := []experimentJSON{}
-	for _, e := range es {
-		out = append(out, toExperiment(e))
-	}
-	return reply(w, map[string]any{"experiments": out})
 }

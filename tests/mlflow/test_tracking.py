@@ -1,0 +1,71 @@
+"""Tracking beyond the happy path: search with filters and pages, run
+artifacts, experiment and run lifecycle."""
+import os
+import tempfile
+
+import mlflow
+import pytest
+from mlflow.exceptions import MlflowException
+
+
+def test_search_runs_filters_order_and_pages(client):
+    exp = client.create_experiment("search-runs")
+    for i, acc in enumerate([0.2, 0.9, 0.6]):
+        run = client.create_run(exp, run_name=f"r{i}", start_time=1000 + i)
+        client.log_param(run.info.run_id, "lr", str(i))
+        client.log_metric(run.info.run_id, "acc", acc)
+        client.set_terminated(run.info.run_id)
+    hits = client.search_runs([exp], "metrics.acc > 0.5", order_by=["attributes.start_time ASC"])
+    assert [r.info.run_name for r in hits] == ["r1", "r2"]
+    assert [r.info.run_name for r in client.search_runs([exp], "params.lr = '0'")] == ["r0"]
+    assert len(client.search_runs([exp], "attributes.status = 'FINISHED'")) == 3
+    page = client.search_runs([exp], max_results=2)
+    assert [r.info.run_name for r in page] == ["r2", "r1"] and page.token
+    rest = client.search_runs([exp], max_results=2, page_token=page.token)
+    assert [r.info.run_name for r in rest] == ["r0"] and not rest.token
+    df = mlflow.search_runs([exp], filter_string="metrics.acc < 0.5")
+    assert list(df["tags.mlflow.runName"]) == ["r0"]
+    with pytest.raises(MlflowException, match="INVALID_PARAMETER_VALUE"):
+        client.search_runs([exp], "metrics.acc LIKE '1'")
+
+
+def test_search_experiments(client):
+    client.create_experiment("exp-alpha", tags={"team": "a"})
+    client.create_experiment("exp-beta")
+    assert [e.name for e in client.search_experiments(filter_string="name LIKE 'exp-%'")] == ["exp-alpha", "exp-beta"]
+    assert [e.name for e in client.search_experiments(filter_string="tags.team = 'a'")] == ["exp-alpha"]
+    assert client.get_experiment_by_name("exp-beta").lifecycle_stage == "active"
+    assert client.get_experiment_by_name("does-not-exist") is None
+
+
+def test_run_artifacts_round_trip(client):
+    src = tempfile.mkdtemp()
+    os.makedirs(os.path.join(src, "sub"))
+    for rel, text in [("a.txt", "alpha"), ("sub/b.txt", "beta"), ("sub/c.txt", "alpha")]:
+        with open(os.path.join(src, rel), "w") as f:
+            f.write(text)
+    with mlflow.start_run() as run:
+        mlflow.log_artifacts(src, artifact_path="data")
+    top = client.list_artifacts(run.info.run_id, "data")
+    assert [(f.path, f.is_dir) for f in top] == [("data/a.txt", False), ("data/sub", True)]
+    dest = mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="data", dst_path=tempfile.mkdtemp())
+    assert open(os.path.join(dest, "sub", "b.txt")).read() == "beta"
+    assert open(os.path.join(dest, "sub", "c.txt")).read() == "alpha"
+
+
+def test_run_and_experiment_lifecycle(client):
+    exp = client.create_experiment("lifecycle")
+    run = client.create_run(exp)
+    client.delete_run(run.info.run_id)
+    assert client.get_run(run.info.run_id).info.lifecycle_stage == "deleted"
+    assert client.search_runs([exp]) == []
+    assert len(client.search_runs([exp], run_view_type=mlflow.entities.ViewType.ALL)) == 1
+    client.restore_run(run.info.run_id)
+    assert client.get_run(run.info.run_id).info.lifecycle_stage == "active"
+    client.rename_experiment(exp, "lifecycle-2")
+    assert client.get_experiment(exp).name == "lifecycle-2"
+    client.set_experiment_tag(exp, "k", "v")
+    assert client.get_experiment(exp).tags == {"k": "v"}
+    client.delete_experiment(exp)
+    assert client.get_experiment(exp).lifecycle_stage == "deleted"
+    assert "lifecycle-2" not in [e.name for e in client.search_experiments()]
