@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/modelry/modelry/internal/api"
+	"github.com/modelry/modelry/internal/api/mlflow"
 	"github.com/modelry/modelry/internal/registry"
 	"github.com/modelry/modelry/internal/storage/blob"
 	"github.com/modelry/modelry/internal/storage/meta"
@@ -50,6 +51,13 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	opts := api.Options{Logger: log, NoAuth: cfg.NoAuth}
 	if ts, ok := store.(interface{ Tracking() tracking.Store }); ok {
 		opts.Tracking = tracking.New(ts.Tracking(), blobs)
+		// MLflow webhooks fire on registry events, whichever API made them.
+		relay := mlflow.NewRelay(svc, opts.Tracking, 250*time.Millisecond)
+		go func() {
+			if err := relay.Run(ctx); err != nil {
+				log.Error("mlflow webhook relay stopped", "error", err)
+			}
+		}()
 	}
 	handler := api.New(svc, opts)
 	log.Info("modelry server listening", "url", "http://"+ln.Addr().String(), "metadata", metaURL, "blobs", blobURL)

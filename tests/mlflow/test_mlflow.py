@@ -96,6 +96,13 @@ def test_tracking_log_model_register_and_load(server, client):
     assert _sha_tree(dest) == _sha_tree(dl)
     assert "MLmodel" in _sha_tree(dest)
 
+    # Stage URIs (2.x habits) and copies keep working on the same files.
+    client.transition_model_version_stage("iris", "1", "Production")
+    assert mlflow.pyfunc.load_model("models:/iris/Production").predict(X).tolist() == want
+    copy = client.copy_model_version("models:/iris/1", "iris-copy")
+    assert copy.version == "1"
+    assert cli(server, "show", "iris-copy/1")["digest"] == cli(server, "show", "iris/1")["digest"]
+
 
 def test_register_model_from_runs_uri(server, client):
     model, X = _model()

@@ -12,6 +12,8 @@ import mlflow
 import pytest
 from mlflow.exceptions import MlflowException
 
+from conftest import cli
+
 pytestmark = pytest.mark.skipif(mlflow.__version__.startswith("2."), reason="webhooks arrived in MLflow 3.3")
 
 SECRET = "s3cret-for-the-test"
@@ -43,10 +45,11 @@ def _verify(headers, body):
     assert hmac.compare_digest(headers["X-MLflow-Signature"], want)
 
 
-def test_webhook_fires_on_registry_changes(client, receiver):
+def test_webhook_fires_on_registry_changes(server, client, receiver):
     url, got = receiver
     hook = client.create_webhook(name="ci", url=url, secret=SECRET,
-                                 events=["model_version.created", "model_version_alias.created"])
+                                 events=["model_version.created", "model_version_alias.created",
+                                         "model_version_tag.set"])
     assert client.get_webhook(hook.webhook_id).url == url
     assert [w.name for w in client.list_webhooks()] == ["ci"]
 
@@ -63,6 +66,19 @@ def test_webhook_fires_on_registry_changes(client, receiver):
     _verify(headers, body)
     assert json.loads(body)["data"] == {"name": "hooked", "alias": "prod", "version": "1"}
     assert got.empty()
+
+    client.transition_model_version_stage("hooked", "1", "Staging")  # a reserved tag: no event
+    client.set_model_version_tag("hooked", "1", "validated", "yes")
+    headers, body = got.get(timeout=10)
+    event = json.loads(body)
+    assert (event["entity"], event["action"]) == ("model_version_tag", "set")
+    assert event["data"] == {"name": "hooked", "version": "1", "key": "validated", "value": "yes"}
+
+    # A change made with the Modelry CLI fires the same webhooks.
+    cli(server, "alias", "set", "hooked", "canary", "1")
+    headers, body = got.get(timeout=10)
+    _verify(headers, body)
+    assert json.loads(body)["data"] == {"name": "hooked", "alias": "canary", "version": "1"}
 
     client.update_webhook(hook.webhook_id, status="DISABLED")
     client.set_registered_model_alias("hooked", "staging", "1")

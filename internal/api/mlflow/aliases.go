@@ -49,7 +49,6 @@ func (h *Handler) setAlias(w http.ResponseWriter, r *http.Request) error {
 	if _, err := h.reg.SetAlias(r.Context(), req.Name, req.Alias, n, registry.AliasOptions{Reason: "mlflow"}); err != nil {
 		return modelErr(req.Name, err)
 	}
-	h.fire(r.Context(), "model_version_alias", "created", map[string]any{"name": req.Name, "alias": req.Alias, "version": req.Version})
 	return ok(w)
 }
 
@@ -74,7 +73,6 @@ func (h *Handler) deleteAlias(w http.ResponseWriter, r *http.Request) error {
 	if _, err := h.reg.RemoveAlias(r.Context(), req.Name, req.Alias, registry.AliasOptions{Reason: "mlflow"}); err != nil {
 		return modelErr(req.Name, err)
 	}
-	h.fire(r.Context(), "model_version_alias", "deleted", map[string]any{"name": req.Name, "alias": req.Alias})
 	return ok(w)
 }
 

@@ -74,7 +74,6 @@ func (h *Handler) createModel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return modelErr(req.Name, err)
 	}
-	h.fire(r.Context(), "registered_model", "created", map[string]any{"name": m.Name, "tags": m.Tags, "description": m.Description})
 	return reply(w, map[string]any{"registered_model": toRegisteredModel(m, nil)})
 }
 

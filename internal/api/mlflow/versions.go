@@ -81,8 +81,6 @@ func (h *Handler) createVersion(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return modelErr(req.Name, err)
 	}
-	h.fire(r.Context(), "model_version", "created", map[string]any{"name": v.Model, "version": strconv.FormatInt(v.Number, 10),
-		"source": req.Source, "run_id": src.runID, "tags": tagMap(req.Tags), "description": v.Description})
 	if req.ModelID != "" && h.trk != nil {
 		h.trk.NoteRegistration(r.Context(), req.ModelID, v.Model, strconv.FormatInt(v.Number, 10))
 	}
@@ -129,11 +127,7 @@ func (h *Handler) setVersionTag(w http.ResponseWriter, r *http.Request) error {
 	if req.Key == "" {
 		return missing("key")
 	}
-	if err := h.patchVersion(w, r, req.Name, n, registry.Patch{SetTags: map[string]string{req.Key: req.Value}}, false); err != nil {
-		return err
-	}
-	h.fire(r.Context(), "model_version_tag", "set", map[string]any{"name": req.Name, "version": req.Version, "key": req.Key, "value": req.Value})
-	return nil
+	return h.patchVersion(w, r, req.Name, n, registry.Patch{SetTags: map[string]string{req.Key: req.Value}}, false)
 }
 
 func (h *Handler) deleteVersionTag(w http.ResponseWriter, r *http.Request) error {
@@ -144,11 +138,7 @@ func (h *Handler) deleteVersionTag(w http.ResponseWriter, r *http.Request) error
 	if req.Key == "" {
 		return missing("key")
 	}
-	if err := h.patchVersion(w, r, req.Name, n, registry.Patch{RemoveTags: []string{req.Key}}, false); err != nil {
-		return err
-	}
-	h.fire(r.Context(), "model_version_tag", "deleted", map[string]any{"name": req.Name, "version": req.Version, "key": req.Key})
-	return nil
+	return h.patchVersion(w, r, req.Name, n, registry.Patch{RemoveTags: []string{req.Key}}, false)
 }
 
 // deleteVersion soft-deletes a version. MLflow drops the aliases pointing at

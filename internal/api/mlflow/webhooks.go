@@ -1,7 +1,6 @@
 package mlflow
 
 import (
-	"context"
 	"net/http"
 	"strings"
 
@@ -153,11 +152,4 @@ func (h *Handler) testWebhook(w http.ResponseWriter, r *http.Request) error {
 		result["error_message"] = err.Error()
 	}
 	return reply(w, map[string]any{"result": result})
-}
-
-// fire sends a registry change to the webhooks, when tracking is on.
-func (h *Handler) fire(ctx context.Context, entity, action string, data map[string]any) {
-	if h.trk != nil {
-		h.trk.Fire(ctx, tracking.WebhookEvent{Entity: entity, Action: action}, data)
-	}
 }
