@@ -1,5 +1,6 @@
 """Tracking beyond the happy path: search with filters and pages, run
 artifacts, experiment and run lifecycle."""
+import hashlib
 import os
 import tempfile
 
@@ -38,7 +39,7 @@ def test_search_experiments(client):
     assert client.get_experiment_by_name("does-not-exist") is None
 
 
-def test_run_artifacts_round_trip(client):
+def test_run_artifacts_round_trip(server, client):
     src = tempfile.mkdtemp()
     os.makedirs(os.path.join(src, "sub"))
     for rel, text in [("a.txt", "alpha"), ("sub/b.txt", "beta"), ("sub/c.txt", "alpha")]:
@@ -51,6 +52,13 @@ def test_run_artifacts_round_trip(client):
     dest = mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="data", dst_path=tempfile.mkdtemp())
     assert open(os.path.join(dest, "sub", "b.txt")).read() == "beta"
     assert open(os.path.join(dest, "sub", "c.txt")).read() == "alpha"
+    # a.txt and sub/c.txt hold the same bytes: the blob store keeps one copy.
+    blob = os.path.join(server["data"], "blobs", "sha256", hashlib.sha256(b"alpha").hexdigest()[:2],
+                        hashlib.sha256(b"alpha").hexdigest())
+    assert open(blob, "rb").read() == b"alpha"
+    copies = [p for d, _, fs in os.walk(os.path.join(server["data"], "blobs")) for p in fs
+              if open(os.path.join(d, p), "rb").read() == b"alpha"]
+    assert len(copies) == 1
 
 
 def test_run_and_experiment_lifecycle(client):
