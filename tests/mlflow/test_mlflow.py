@@ -184,6 +184,8 @@ def test_search_filters_order_and_paging(client):
     vs = client.search_model_versions("name = 'search-a' AND version_number > 1", max_results=1,
                                       order_by=["version_number DESC"])
     assert [v.version for v in vs] == ["3"] and vs.token
+    assert list(client.search_model_versions("name = 'no-such-model'")) == []
+    assert list(client.search_model_versions("name = 'no such/model'")) == []
     with pytest.raises(RestException, match="INVALID_PARAMETER_VALUE"):
         client.search_model_versions("name = 'x' OR name = 'y'")
 

@@ -272,13 +272,16 @@ func compareVersions(field string, a, b registry.Version) int {
 // matchingVersions reads the live versions of every model and keeps those
 // that pass the filter (prompt versions only when the filter asks).
 func (h *Handler) matchingVersions(ctx context.Context, f Filter) ([]registry.Version, error) {
-	models, err := h.allModels(ctx)
+	names, err := h.candidateModels(ctx, f)
 	if err != nil {
 		return nil, err
 	}
 	var hits []registry.Version
-	for _, m := range models {
-		vs, err := h.liveVersions(ctx, m.Name)
+	for _, name := range names {
+		vs, err := h.liveVersions(ctx, name)
+		if registry.Is(err, registry.KindNotFound) {
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -292,6 +295,25 @@ func (h *Handler) matchingVersions(ctx context.Context, f Filter) ([]registry.Ve
 		}
 	}
 	return hits, nil
+}
+
+// candidateModels names the models a version filter can match: the one
+// model of a name = '...' clause (the common case, read directly), else all.
+func (h *Handler) candidateModels(ctx context.Context, f Filter) ([]string, error) {
+	for _, c := range f {
+		if c.Kind == "attr" && c.Key == "name" && c.Op == "=" {
+			if registry.ValidateModelName(c.Values[0]) != nil {
+				return nil, nil
+			}
+			return []string{c.Values[0]}, nil
+		}
+	}
+	models, err := h.allModels(ctx)
+	names := make([]string, len(models))
+	for i, m := range models {
+		names[i] = m.Name
+	}
+	return names, err
 }
 
 func versionAttr(v registry.Version) func(string) string {
