@@ -14,10 +14,15 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from ._files import DEFAULT_PARALLELISM, PathLike, Progress, _run_parallel
-from ._http import BLOCK_SIZE, HTTPClient
+from ._http import HTTPClient
 from .cache import Cache
 from .errors import IntegrityError, ServerError
 from .types import DownloadReport, FileEntry
+
+
+#: Size of the buffers a download passes from the network to hashing and
+#: writing: large, so that each thread takes the GIL rarely.
+DOWNLOAD_BLOCK = 4 << 20
 
 
 def download(
@@ -113,7 +118,7 @@ def _ingest(resp: Any, out: Any, progress: Callable[[int], None]) -> Tuple[int, 
     h = hashlib.sha256()
     free: "queue.Queue[bytearray]" = queue.Queue()
     for _ in range(4):
-        free.put(bytearray(BLOCK_SIZE))
+        free.put(bytearray(DOWNLOAD_BLOCK))
     full: "queue.Queue[Optional[Tuple[bytearray, int]]]" = queue.Queue()
     failure: List[BaseException] = []
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import queue
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
@@ -174,34 +172,27 @@ def _put(client: HTTPClient, f: LocalFile, progress: Callable[[int], None]) -> N
 
 def _stream_source(client: HTTPClient, f: LocalFile, progress: Callable[[int], None]) -> None:
     """POSTs a produced file from its chunks while a second thread hashes
-    them: one pass over the bytes, no copies. Nothing is written to disk:
-    a cache copy would double the disk writes of a save (measured: it makes
-    a save 1.5-2x slower when the server shares the disk), and the caller
-    holds the object anyway."""
-    chunks: "queue.Queue[Optional[memoryview]]" = queue.Queue()
+    the same memory, tensor by tensor: one pass, no copies, and the two
+    threads do not wait on each other (hashing a whole tensor holds no GIL).
+    Nothing is written to disk: a cache copy would double the disk writes
+    of a save (measured: 1.5-2x slower when the server shares the disk),
+    and the caller holds the object anyway."""
     h = hashlib.sha256()
 
-    def sink() -> None:
-        while True:
-            c = chunks.get()
-            if c is None:
-                return
-            h.update(c)
+    def hasher() -> None:
+        for v in f.source.views():
+            h.update(v)
 
     def body() -> Iterable[memoryview]:
         for c in f.source.chunks():
-            chunks.put(c)
             progress(len(c))
             yield c
 
-    t = threading.Thread(target=sink, daemon=True)
-    t.start()
-    try:
+    with ThreadPoolExecutor(1) as ex:
+        hashing = ex.submit(hasher)
         blob = client.call("POST", "/api/v1/blobs", body=body(),  # type: ignore[arg-type]
                            headers={"Content-Length": str(f.size), "Content-Type": "application/octet-stream"})
-    finally:
-        chunks.put(None)
-        t.join()
+        hashing.result()
     digest = "sha256:" + h.hexdigest()
     if blob.get("digest") != digest:
         raise IntegrityError(f"{f.path}: the server stored {blob.get('digest')}, but the bytes sent hash to {digest}", code="DIGEST_MISMATCH")

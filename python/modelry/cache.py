@@ -32,7 +32,7 @@ from typing import Any, Dict, Optional, Tuple, Union
 from .types import FileEntry
 
 #: Read size for hashing: large buffers let hashlib release the GIL for long.
-HASH_BLOCK = 1 << 20
+HASH_BLOCK = 4 << 20
 
 
 def default_root() -> Path:
