@@ -160,16 +160,16 @@ func (s *Service) TestWebhook(ctx context.Context, id string, ev *WebhookEvent) 
 	return Deliver(ctx, w, event, data)
 }
 
-// Fire delivers an event to every active webhook that subscribes to it, in
-// the background and best effort, as MLflow does: the registry change has
-// already committed.
-func (s *Service) Fire(ctx context.Context, ev WebhookEvent, data map[string]any) {
+// Fire delivers an event that happened at time at to every active webhook
+// that subscribes to it and existed by then, in the background and best
+// effort, as MLflow does: the registry change has already committed.
+func (s *Service) Fire(ctx context.Context, at time.Time, ev WebhookEvent, data map[string]any) {
 	hooks, err := s.store.ListWebhooks(context.WithoutCancel(ctx))
 	if err != nil {
 		return
 	}
 	for _, w := range hooks {
-		if w.Status != "ACTIVE" || !subscribes(w, ev) {
+		if w.Status != "ACTIVE" || !subscribes(w, ev) || w.CreatedAt > at.UnixMilli() {
 			continue
 		}
 		go func() { _, _ = Deliver(context.Background(), w, ev, data) }()

@@ -70,7 +70,7 @@ func (r *Relay) catchUp(ctx context.Context, seq int64, deliver bool) (int64, er
 // relay fires the MLflow events one registry event stands for.
 func (r *Relay) relay(ctx context.Context, e registry.Event) {
 	fire := func(entity, action string, data map[string]any) {
-		r.trk.Fire(ctx, tracking.WebhookEvent{Entity: entity, Action: action}, data)
+		r.trk.Fire(ctx, e.At, tracking.WebhookEvent{Entity: entity, Action: action}, data)
 	}
 	version := strconv.FormatInt(e.Version, 10)
 	switch e.Type {

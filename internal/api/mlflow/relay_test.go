@@ -50,6 +50,14 @@ func TestRelayFiresOnRegistryEvents(t *testing.T) {
 		got <- d
 	}))
 	defer recv.Close()
+	// The relay polls every 300 ms, so "early" (made before the webhook)
+	// and "iris" (after) are relayed in the same poll: only iris is sent.
+	go mlflow.NewRelay(reg, trk, 300*time.Millisecond).Run(ctx)
+	time.Sleep(30 * time.Millisecond) // let the relay take its starting point
+	if _, err := reg.CreateModel(ctx, registry.NewModel{Name: "early"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
 	_, err = trk.CreateWebhook(ctx, tracking.Webhook{Name: "t", URL: recv.URL, Secret: "s", Events: []tracking.WebhookEvent{
 		{Entity: "registered_model", Action: "created"}, {Entity: "model_version_alias", Action: "deleted"},
 		{Entity: "model_version_tag", Action: "deleted"},
@@ -57,8 +65,6 @@ func TestRelayFiresOnRegistryEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go mlflow.NewRelay(reg, trk, 10*time.Millisecond).Run(ctx)
-	time.Sleep(50 * time.Millisecond) // events before the relay starts are not sent
 
 	if _, err := reg.CreateModel(ctx, registry.NewModel{Name: "iris", Tags: map[string]string{"team": "ml"}}); err != nil {
 		t.Fatal(err)
