@@ -39,12 +39,16 @@ func (s *Service) CreateLoggedModel(ctx context.Context, in NewLoggedModel) (Log
 	return m, s.store.PutLoggedModel(ctx, m)
 }
 
-// GetLoggedModel reads a logged model.
+// GetLoggedModel reads a logged model; a deleted one is not found.
 func (s *Service) GetLoggedModel(ctx context.Context, id string) (LoggedModel, error) {
 	if _, err := need(ctx, registry.RoleReader); err != nil {
 		return LoggedModel{}, err
 	}
-	return s.store.GetLoggedModel(ctx, id)
+	m, err := s.store.GetLoggedModel(ctx, id)
+	if err == nil && m.Deleted {
+		return LoggedModel{}, registry.E(registry.KindNotFound, "Logged model with ID '%s' not found.", id)
+	}
+	return m, err
 }
 
 // SearchLoggedModels lists the logged models of some experiments.
@@ -52,7 +56,14 @@ func (s *Service) SearchLoggedModels(ctx context.Context, experimentIDs []string
 	if _, err := need(ctx, registry.RoleReader); err != nil {
 		return nil, err
 	}
-	return s.store.ListLoggedModels(ctx, experimentIDs)
+	all, err := s.store.ListLoggedModels(ctx, experimentIDs)
+	live := all[:0]
+	for _, m := range all {
+		if !m.Deleted {
+			live = append(live, m)
+		}
+	}
+	return live, err
 }
 
 // ChangeLoggedModel applies fn to a logged model and stores it.
@@ -77,4 +88,22 @@ func (s *Service) NoteRegistration(ctx context.Context, modelID, name, version s
 	_, _ = s.ChangeLoggedModel(ctx, modelID, func(m *LoggedModel) {
 		m.Registrations = append(m.Registrations, Registration{Name: name, Version: version})
 	})
+}
+
+// LinkMetrics records metric points logged with a model id on that logged
+// model too, as MLflow 3 does (mlflow.get_logged_model(id).metrics).
+func (s *Service) LinkMetrics(ctx context.Context, ms []Metric) error {
+	byModel := map[string][]Metric{}
+	for _, m := range ms {
+		if m.ModelID != "" {
+			byModel[m.ModelID] = append(byModel[m.ModelID], m)
+		}
+	}
+	for id, points := range byModel {
+		_, err := s.ChangeLoggedModel(ctx, id, func(m *LoggedModel) { m.Metrics = append(m.Metrics, points...) })
+		if err != nil && !registry.Is(err, registry.KindNotFound) {
+			return err
+		}
+	}
+	return nil
 }

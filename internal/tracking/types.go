@@ -75,7 +75,9 @@ type LoggedModel struct {
 	UpdatedAt     int64             `json:"updated_at"`
 	Tags          map[string]string `json:"tags"`
 	Params        map[string]string `json:"params"`
+	Metrics       []Metric          `json:"metrics,omitempty"`
 	Registrations []Registration    `json:"registrations,omitempty"`
+	Deleted       bool              `json:"deleted,omitempty"`
 }
 
 // Artifact is one file stored through the artifact proxy.

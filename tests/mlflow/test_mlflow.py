@@ -77,6 +77,11 @@ def test_tracking_log_model_register_and_load(server, client):
     assert [m.value for m in client.get_metric_history(run.info.run_id, "acc")] == [0.5, 0.75]
     assert str(info.registered_model_version) == "1"
 
+    if not MLFLOW2:  # MLflow 3 logged models carry the run's metrics and params
+        lm = mlflow.get_logged_model(info.model_id)
+        assert "acc" in {m.key for m in lm.metrics} and lm.params.get("C") == "1.0"
+        assert lm.status == "READY" or str(lm.status).endswith("READY")
+
     mv = client.get_model_version("iris", "1")
     assert mv.status == "READY" and mv.run_id == run.info.run_id
     client.set_registered_model_alias("iris", "champion", "1")

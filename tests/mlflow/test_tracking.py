@@ -77,3 +77,17 @@ def test_run_and_experiment_lifecycle(client):
     client.delete_experiment(exp)
     assert client.get_experiment(exp).lifecycle_stage == "deleted"
     assert "lifecycle-2" not in [e.name for e in client.search_experiments()]
+
+
+@pytest.mark.skipif(mlflow.__version__.startswith("2."), reason="logged models arrived in MLflow 3")
+def test_logged_model_tags_and_delete(client):
+    exp = client.create_experiment("logged-models")
+    lm = client.create_logged_model(exp, name="lm", tags={"a": "1", "b": "2"})
+    assert lm.model_id.startswith("m-") and lm.artifact_location.endswith(f"/models/{lm.model_id}/artifacts")
+    client.delete_logged_model_tag(lm.model_id, "a")
+    assert client.get_logged_model(lm.model_id).tags == {"b": "2"}
+    assert [m.model_id for m in client.search_logged_models([exp])] == [lm.model_id]
+    client.delete_logged_model(lm.model_id)
+    with pytest.raises(MlflowException, match="not found"):
+        client.get_logged_model(lm.model_id)
+    assert list(client.search_logged_models([exp])) == []

@@ -14,6 +14,8 @@ func (h *Handler) loggedModelRoutes() {
 	h.handle("PATCH", "/logged-models/{id}/tags", h.setLoggedModelTags)
 	h.handle("POST", "/logged-models/{id}/params", h.logLoggedModelParams)
 	h.handle("POST", "/logged-models/search", h.searchLoggedModels)
+	h.handle("DELETE", "/logged-models/{id}", h.deleteLoggedModel)
+	h.handle("DELETE", "/logged-models/{id}/tags/{key}", h.deleteLoggedModelTag)
 }
 
 type loggedModelRequest struct {
@@ -54,6 +56,9 @@ func toLoggedModel(m tracking.LoggedModel) loggedModelJSON {
 	data := map[string]any{}
 	if params := sortedKV(m.Params); len(params) > 0 {
 		data["params"] = params
+	}
+	if len(m.Metrics) > 0 {
+		data["metrics"] = m.Metrics
 	}
 	return loggedModelJSON{Info: info, Data: data}
 }
@@ -147,4 +152,26 @@ func (h *Handler) searchLoggedModels(w http.ResponseWriter, r *http.Request) err
 		return out[i].Info["creation_timestamp_ms"].(int64) > out[j].Info["creation_timestamp_ms"].(int64)
 	})
 	return reply(w, map[string]any{"models": out})
+}
+
+// deleteLoggedModel hides a logged model (its artifacts stay: versions made
+// from it keep their files).
+func (h *Handler) deleteLoggedModel(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.trk.GetLoggedModel(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	if _, err := h.trk.ChangeLoggedModel(r.Context(), r.PathValue("id"), func(m *tracking.LoggedModel) { m.Deleted = true }); err != nil {
+		return err
+	}
+	return ok(w)
+}
+
+func (h *Handler) deleteLoggedModelTag(w http.ResponseWriter, r *http.Request) error {
+	_, err := h.trk.ChangeLoggedModel(r.Context(), r.PathValue("id"), func(m *tracking.LoggedModel) {
+		delete(m.Tags, r.PathValue("key"))
+	})
+	if err != nil {
+		return err
+	}
+	return ok(w)
 }

@@ -70,6 +70,9 @@ func (h *Handler) logMetric(w http.ResponseWriter, r *http.Request) error {
 	if err := h.trk.LogBatch(r.Context(), id, ms, nil, nil); err != nil {
 		return err
 	}
+	if err := h.trk.LinkMetrics(r.Context(), ms); err != nil {
+		return err
+	}
 	return ok(w)
 }
 
@@ -93,6 +96,9 @@ func (h *Handler) logBatch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := h.trk.LogBatch(r.Context(), id, ms, tagMap(req.Params), tagMap(req.Tags)); err != nil {
+		return err
+	}
+	if err := h.trk.LinkMetrics(r.Context(), ms); err != nil {
 		return err
 	}
 	return ok(w)
