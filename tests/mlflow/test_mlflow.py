@@ -87,7 +87,9 @@ def test_tracking_log_model_register_and_load(server, client):
     client.set_registered_model_alias("iris", "champion", "1")
 
     want = model.predict(X).tolist()
-    for uri in ["models:/iris/1", "models:/iris@champion", "models:/iris/latest"]:
+    uris = ["models:/iris/1", "models:/iris@champion", "models:/iris/latest", info.model_uri,
+            f"runs:/{run.info.run_id}/model"]
+    for uri in uris:
         assert mlflow.pyfunc.load_model(uri).predict(X).tolist() == want, uri
 
     # The CLI sees the same version, alias and files.
