@@ -144,6 +144,8 @@ def test_model_versions_aliases_and_stages(server, client):
     client.create_registered_model("mv")
     for i in range(3):
         client.create_model_version("mv", f"s3://bucket/mv/{i}", run_id=f"{i:032x}", tags={"i": str(i)})
+    # An external source stays where it is: the client downloads from it.
+    assert client.get_model_version_download_uri("mv", "1") == "s3://bucket/mv/0"
     client.update_model_version("mv", "2", description="two")
     assert client.get_model_version("mv", "2").description == "two"
     client.set_model_version_tag("mv", "2", "stage", "candidate")

@@ -16,7 +16,14 @@ import (
 // client downloads is exactly what `modelry pull` gives.
 const versionPrefix = "_modelry/models/"
 
-func versionArtifactURI(v registry.Version) string {
+// downloadURI is where the MLflow client downloads a version from: its own
+// manifest, except for a version whose files live outside Modelry (an
+// s3:// or other external source, kept as a placeholder manifest), which
+// the client reads from the source itself, as with an MLflow server.
+func downloadURI(v registry.Version) string {
+	if run := v.Source.Run; run != nil && len(v.Files) == 1 && v.Files[0] == placeholderFile(run.URI) {
+		return run.URI
+	}
 	return "mlflow-artifacts:/" + versionPrefix + v.Model + "/versions/" + strconv.FormatInt(v.Number, 10)
 }
 
@@ -109,14 +116,19 @@ func artifactDir(uri string) string {
 	return strings.Trim(strings.TrimPrefix(uri, "mlflow-artifacts:"), "/")
 }
 
-// placeholder stores a one-file manifest naming the source.
+// placeholderFile is the manifest entry of a source without artifacts: a
+// file holding the source URI and a newline.
+func placeholderFile(src string) registry.File {
+	sum := sha256.Sum256([]byte(src + "\n"))
+	return registry.File{Path: placeholderName, Size: int64(len(src) + 1), Digest: "sha256:" + hex.EncodeToString(sum[:]), Mode: 0o644}
+}
+
+// placeholder stores the one-file manifest of a source without artifacts.
 func (h *Handler) placeholder(ctx context.Context, src string, out *source) error {
-	body := []byte(src + "\n")
-	sum := sha256.Sum256(body)
-	digest := "sha256:" + hex.EncodeToString(sum[:])
-	if err := h.reg.PutBlob(ctx, digest, int64(len(body)), strings.NewReader(string(body))); err != nil {
+	f := placeholderFile(src)
+	if err := h.reg.PutBlob(ctx, f.Digest, f.Size, strings.NewReader(src+"\n")); err != nil {
 		return err
 	}
-	out.files = []registry.File{{Path: placeholderName, Size: int64(len(body)), Digest: digest, Mode: 0o644}}
+	out.files = []registry.File{f}
 	return nil
 }

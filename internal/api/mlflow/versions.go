@@ -217,5 +217,5 @@ func (h *Handler) downloadURI(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return reply(w, map[string]any{"artifact_uri": versionArtifactURI(v)})
+	return reply(w, map[string]any{"artifact_uri": downloadURI(v)})
 }
