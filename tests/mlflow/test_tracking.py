@@ -2,6 +2,7 @@
 artifacts, experiment and run lifecycle."""
 import hashlib
 import os
+import time
 import tempfile
 
 import mlflow
@@ -33,7 +34,13 @@ def test_search_runs_filters_order_and_pages(client):
 def test_search_experiments(client):
     client.create_experiment("exp-alpha", tags={"team": "a"})
     client.create_experiment("exp-beta")
-    assert [e.name for e in client.search_experiments(filter_string="name LIKE 'exp-%'")] == ["exp-alpha", "exp-beta"]
+    time.sleep(0.01)
+    client.create_experiment("exp-gamma")
+    hits = client.search_experiments(filter_string="name LIKE 'exp-%'", order_by=["name ASC"])
+    assert [e.name for e in hits] == ["exp-alpha", "exp-beta", "exp-gamma"]
+    assert client.search_experiments(filter_string="name LIKE 'exp-%'")[0].name == "exp-gamma"  # newest first
+    page = client.search_experiments(filter_string="name LIKE 'exp-%'", max_results=2, order_by=["name DESC"])
+    assert [e.name for e in page] == ["exp-gamma", "exp-beta"] and page.token
     assert [e.name for e in client.search_experiments(filter_string="tags.team = 'a'")] == ["exp-alpha"]
     assert client.get_experiment_by_name("exp-beta").lifecycle_stage == "active"
     assert client.get_experiment_by_name("does-not-exist") is None

@@ -128,7 +128,7 @@ type runsPage struct {
 var experimentGrammar = Grammar{Attrs: []string{"name", "creation_time", "last_update_time"}, Numeric: []string{"creation_time", "last_update_time"}}
 
 // searchExperiments filters experiments by name, times and tags, in pages,
-// ordered by id.
+// newest first unless order_by says otherwise.
 func (h *Handler) searchExperiments(w http.ResponseWriter, r *http.Request) error {
 	var req searchRequest
 	if err := decode(w, r, &req); err != nil {
@@ -142,6 +142,13 @@ func (h *Handler) searchExperiments(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	keys, err := parseOrderBy(req.OrderBy, experimentOrderFields)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		keys = []orderKey{{field: "creation_time", desc: true}}
+	}
 	offset, err := pageOffset(req.PageToken)
 	if err != nil {
 		return err
@@ -150,6 +157,7 @@ func (h *Handler) searchExperiments(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	sortBy(es, append(keys, orderKey{field: "experiment_id"}), compareExperiments)
 	var hits []experimentJSON
 	for _, e := range es {
 		if !inView(req.ViewType, e.Lifecycle) {
@@ -163,6 +171,26 @@ func (h *Handler) searchExperiments(w http.ResponseWriter, r *http.Request) erro
 	}
 	lo, hi, next := window(len(hits), offset, size)
 	return reply(w, experimentsPage{Experiments: hits[lo:hi], Next: next})
+}
+
+var experimentOrderFields = map[string]string{
+	"name": "name", "creation_time": "creation_time", "last_update_time": "last_update_time",
+	"experiment_id": "experiment_id", "attributes.name": "name", "attributes.creation_time": "creation_time",
+}
+
+// compareExperiments orders as MLflow does; ids compare as numbers.
+func compareExperiments(field string, a, b tracking.Experiment) int {
+	switch field {
+	case "name":
+		return cmp3(a.Name, b.Name)
+	case "creation_time":
+		return cmp3(a.CreatedAt, b.CreatedAt)
+	case "last_update_time":
+		return cmp3(a.UpdatedAt, b.UpdatedAt)
+	}
+	x, _ := strconv.ParseInt(a.ID, 10, 64)
+	y, _ := strconv.ParseInt(b.ID, 10, 64)
+	return cmp3(x, y)
 }
 
 type experimentsPage struct {
