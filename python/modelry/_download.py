@@ -89,6 +89,11 @@ def _get_blob(client: HTTPClient, cache: Cache, f: FileEntry, progress: Callable
     fd, tmp = cache.new_tmp_file()
     ok = False
     try:
+        if f.size > 0 and hasattr(os, "posix_fallocate"):
+            try:  # one extent up front, as the Go client does: writes then only fill it
+                os.posix_fallocate(fd, 0, f.size)
+            except OSError:
+                pass
         with os.fdopen(fd, "wb", buffering=0) as out:
             n, digest = _ingest(resp, out, progress)
         if n != f.size or digest != f.digest:
