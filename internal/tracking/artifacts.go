@@ -76,7 +76,7 @@ func (s *Service) ListArtifacts(ctx context.Context, dir string) ([]Entry, error
 		if dir == "" {
 			rel = a.Path
 		}
-		name, rest, isDir := strings.Cut(rel, "/")
+		name, _, isDir := strings.Cut(rel, "/")
 		if seen[name] {
 			continue
 		}
@@ -84,7 +84,6 @@ func (s *Service) ListArtifacts(ctx context.Context, dir string) ([]Entry, error
 		e := Entry{Name: name, IsDir: isDir}
 		if !isDir {
 			e.Size = a.Size
-			_ = rest
 		}
 		out = append(out, e)
 	}

@@ -98,3 +98,22 @@ def test_logged_model_tags_and_delete(client):
     with pytest.raises(MlflowException, match="not found"):
         client.get_logged_model(lm.model_id)
     assert list(client.search_logged_models([exp])) == []
+
+
+def test_artifact_proxy_edges(server):
+    import requests
+
+    from conftest import ADMIN
+    base = server["url"] + "/api/2.0/mlflow-artifacts/artifacts"
+    auth = {"Authorization": "Bearer " + ADMIN}
+    r = requests.put(base + "/0/edge/chunked.bin", data=iter([b"ab", b"cd"]), headers=auth)  # chunked
+    assert r.status_code == 200 and r.json() == {}
+    assert requests.get(base + "/0/edge/chunked.bin", headers=auth).content == b"abcd"
+    assert requests.get(base, params={"path": "0/edge/none"}, headers=auth).json() == {}
+    assert requests.get(base, params={"path": "0/edge/chunked.bin"}, headers=auth).json() == {}
+    r = requests.get(base + "/0/edge/missing", headers=auth)
+    assert r.status_code == 404 and r.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    r = requests.put(base + "/_modelry/models/x/versions/1/f", data=b"x", headers=auth)
+    assert r.status_code == 400 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    r = requests.get(base, params={"path": "0/../etc"}, headers=auth)
+    assert r.status_code == 400

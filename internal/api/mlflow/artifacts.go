@@ -1,6 +1,7 @@
 package mlflow
 
 import (
+	"bytes"
 	"io"
 	"mime"
 	"net/http"
@@ -43,7 +44,7 @@ func (h *Handler) putArtifact(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return invalid("reading the upload failed: %v", err)
 		}
-		size, r.Body = int64(len(b)), io.NopCloser(strings.NewReader(string(b)))
+		size, r.Body = int64(len(b)), io.NopCloser(bytes.NewReader(b))
 	}
 	if err := h.trk.PutArtifact(r.Context(), p, size, r.Body); err != nil {
 		return err
