@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/modelry
 FUZZTIME ?= 30s
 
-.PHONY: all build run test test-go test-python test-torch test-mlflow vet fuzz bench bench-go bench-sdk clean
+.PHONY: all build run test test-go test-python test-torch test-mlflow vet fuzz bench bench-go bench-sdk bench-mlflow clean
 
 # The Python SDK's virtual environments. Their packages are pinned in
 # python/requirements-*.txt; a stamp per environment re-installs them only
@@ -96,7 +96,7 @@ fuzz:
 
 ## bench: the benchmarks of docs/benchmarks.md, each against a ceiling measured in the same run
 ##        (about 5 minutes; pass flags with e.g. BENCHFLAGS='-size 64MiB -skip-5gib -json bench.json')
-bench: bench-go bench-sdk
+bench: bench-go bench-sdk bench-mlflow
 
 bench-go: build
 	$(GO) run ./bench/cmd/modelry-bench -modelry $(BIN) $(BENCHFLAGS)
@@ -105,6 +105,21 @@ bench-go: build
 ##        (about 1 minute; e.g. SDKBENCHFLAGS='--size 64MB --runs 1')
 bench-sdk: build $(VENV)/.sdk-stamp
 	$(VENV)/bin/python bench/python/bench_sdk.py --modelry $(BIN) $(SDKBENCHFLAGS)
+
+## bench-mlflow: Modelry against the real `mlflow server` through the same client: versions/s,
+##        get-by-alias/s, search latency, log_model + register, peak RSS (about 4 minutes; its own
+##        venv .venv-mlflow-bench; e.g. MLFLOWBENCHFLAGS='--versions 10000 --size-mb 1024')
+VENV_MLFLOW_BENCH := .venv-mlflow-bench
+
+bench-mlflow: build $(VENV_MLFLOW_BENCH)/.reqs-stamp
+	$(VENV_MLFLOW_BENCH)/bin/python bench/mlflow/compare.py --modelry $(BIN) $(MLFLOWBENCHFLAGS)
+
+$(VENV_MLFLOW_BENCH)/bin/python:
+	$(PYTHON) -m venv $(VENV_MLFLOW_BENCH)
+
+$(VENV_MLFLOW_BENCH)/.reqs-stamp: bench/mlflow/requirements.txt | $(VENV_MLFLOW_BENCH)/bin/python
+	$(VENV_MLFLOW_BENCH)/bin/python -m pip install -q --disable-pip-version-check -r $<
+	touch $@
 
 clean:
 	rm -rf bin
