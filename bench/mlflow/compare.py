@@ -19,7 +19,6 @@ import sys
 import tempfile
 import time
 
-import numpy as np
 import requests
 
 ADMIN = "mdl_bench_admin_token_0123456789abcdef"
