@@ -41,7 +41,9 @@ Settings come from flags, then MODELRY_* environment variables, then defaults:
 SIGINT or SIGTERM stops the server gracefully: it stops accepting connections
 and lets requests in flight, uploads included, finish (up to --shutdown-timeout).
 
-Endpoints: /api/v1/... (see /api/v1/openapi.yaml), /healthz, /readyz, /metrics.`,
+Endpoints: /api/v1/... (see /api/v1/openapi.yaml), /healthz, /readyz, /metrics,
+and the MLflow-compatible API (/api/2.0/mlflow, /api/2.0/mlflow-artifacts, /health;
+see docs/mlflow.md): point MLFLOW_TRACKING_URI here, MLFLOW_TRACKING_TOKEN at a token.`,
 		Example: `  # Start on the defaults (127.0.0.1:8080, ./modelry-data)
   modelry server
 
