@@ -31,10 +31,12 @@ class HTTPClient:
     """Calls one Modelry server. Safe to share between threads.
 
     Args:
-        url: the server, e.g. ``"http://127.0.0.1:8080"``; ``MODELRY_URL`` or
-            the default when ``None``.
-        token: the API token sent as ``Authorization: Bearer``;
-            ``MODELRY_TOKEN`` when ``None``.
+        url: the server, e.g. ``"http://127.0.0.1:8080"``; when ``None``,
+            ``MODELRY_URL``, else the server of the last ``modelry login``,
+            else ``http://127.0.0.1:8080`` (as the CLI).
+        token: the API token sent as ``Authorization: Bearer``; when
+            ``None``, ``MODELRY_TOKEN``, else the token ``modelry login``
+            saved for that server.
         timeout: seconds to wait for a connection and for each read.
         pool_size: keep-alive connections kept open (parallel transfers use
             one each).
@@ -48,9 +50,10 @@ class HTTPClient:
         timeout: float = 300.0,
         pool_size: int = 16,
     ) -> None:
-        url = url or os.environ.get("MODELRY_URL") or DEFAULT_URL
+        login = _login_config()
+        url = (url or os.environ.get("MODELRY_URL") or login.get("url") or DEFAULT_URL).rstrip("/")
         if token is None:
-            token = os.environ.get("MODELRY_TOKEN")
+            token = os.environ.get("MODELRY_TOKEN") or ((login.get("servers") or {}).get(url) or {}).get("token")
         parts = urllib.parse.urlsplit(url.rstrip("/"))
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"server URL {url!r} is not an http:// or https:// address")
@@ -222,6 +225,18 @@ class HTTPClient:
         except (ValueError, KeyError, TypeError):
             message = raw[:500].decode("utf-8", "replace").strip() or resp.reason or ""
         return from_response(resp.status, code, message or f"HTTP {resp.status}")
+
+
+def _login_config() -> Dict[str, Any]:
+    """What ``modelry login`` saved ($XDG_CONFIG_HOME/modelry/config.json,
+    else ~/.config/modelry/config.json): {"url": ..., "servers": {url: {"token": ...}}}."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    try:
+        with open(os.path.join(base, "modelry", "config.json")) as f:
+            cfg = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return cfg if isinstance(cfg, dict) else {}
 
 
 def _query_value(v: Any) -> str:

@@ -44,9 +44,11 @@ class Registry:
     """A Modelry server, from Python.
 
     Args:
-        url: the server, e.g. ``"http://127.0.0.1:8080"``; ``MODELRY_URL`` or
-            that default when omitted.
-        token: the API token; ``MODELRY_TOKEN`` when omitted.
+        url: the server, e.g. ``"http://127.0.0.1:8080"``; when omitted,
+            ``MODELRY_URL``, else the server of the last ``modelry login``,
+            else that default.
+        token: the API token; when omitted, ``MODELRY_TOKEN``, else the
+            token ``modelry login`` saved for the server.
         cache_dir: the local cache; ``MODELRY_CACHE`` or ``~/.cache/modelry``
             when omitted (see :mod:`modelry.cache`).
         parallelism: files uploaded or downloaded at once.

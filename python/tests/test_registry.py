@@ -3,6 +3,7 @@ exception type, against a real server."""
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -160,3 +161,21 @@ def test_tokens_create_list_revoke(server, reg, tmp_path):
     with pytest.raises(modelry.PermissionDenied) as e:
         ci.whoami()
     assert e.value.code == "UNAUTHENTICATED"
+
+
+def test_url_and_token_from_the_environment_and_modelry_login(server, tmp_path, monkeypatch):
+    import subprocess
+
+    from conftest import _binary
+
+    monkeypatch.delenv("MODELRY_URL", raising=False)
+    monkeypatch.delenv("MODELRY_TOKEN", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"))
+    subprocess.run([_binary(), "login", "--url", server.url, "--token", ADMIN_TOKEN], env=env, check=True, capture_output=True)
+    reg = modelry.Registry(cache_dir=tmp_path / "c")  # the CLI's login: server and token
+    assert reg.url == server.url and reg.whoami()["role"] == "admin"
+
+    monkeypatch.setenv("MODELRY_TOKEN", "wrong-token-from-env")
+    with pytest.raises(modelry.PermissionDenied):
+        modelry.Registry(cache_dir=tmp_path / "c").whoami()  # the environment comes first
