@@ -16,7 +16,7 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from typing import Dict, Iterator, Optional
+from typing import Iterator, Optional
 
 import pytest
 
