@@ -191,3 +191,22 @@ def test_large_weights_stream_from_memory(server, reg, name):
 
     again = reg.save(name, {k: v.copy() for k, v in weights.items()}, "1.1")
     assert again.upload_report.uploaded_bytes == 0 and again.digest == v.digest
+
+
+def test_download_refuses_bytes_corrupted_in_the_server_store(own_server, tmp_path, name):
+    reg = modelry.Registry(own_server.url, token=ADMIN_TOKEN, cache_dir=tmp_path / "saver", progress=False)
+    src = tmp_path / "m.bin"
+    src.write_bytes(os.urandom(1 << 20))
+    v = reg.save_files(name, src, "1.0")
+    blob = next(p for p in (own_server.data / "blobs").rglob(v.files[0].digest[7:]))
+    with open(blob, "r+b") as f:  # the server serves stored blobs without re-hashing them
+        f.seek(12345)
+        b = f.read(1)
+        f.seek(12345)
+        f.write(bytes([b[0] ^ 1]))
+    loader = modelry.Registry(own_server.url, token=ADMIN_TOKEN, cache_dir=tmp_path / "loader-cache", progress=False)
+    with pytest.raises(modelry.IntegrityError) as e:
+        loader.load_files(name, "1.0", tmp_path / "out")
+    assert e.value.code == "DIGEST_MISMATCH" and "m.bin" in e.value.message
+    assert not (tmp_path / "out" / "m.bin").exists()
+    assert not loader.cache.blob_path(v.files[0].digest).exists()
