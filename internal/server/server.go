@@ -50,7 +50,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	}
 	opts := api.Options{Logger: log, NoAuth: cfg.NoAuth}
 	if ts, ok := store.(interface{ Tracking() tracking.Store }); ok {
-		opts.Tracking = tracking.New(ts.Tracking(), blobs)
+		opts.Tracking = tracking.New(ts.Tracking(), blobs, tracking.WithDeliverer(mlflow.Deliverer{}))
 		// MLflow webhooks fire on registry events, whichever API made them.
 		relay := mlflow.NewRelay(svc, opts.Tracking, 250*time.Millisecond)
 		go func() {

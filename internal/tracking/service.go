@@ -14,15 +14,27 @@ import (
 // Service is experiment tracking. Roles are the registry's: reading needs a
 // reader token, changing needs a writer.
 type Service struct {
-	store Store
-	blobs registry.BlobStore
-	now   func() time.Time
-	mu    sync.Mutex // serializes read-modify-write of one run or model
+	store   Store
+	blobs   registry.BlobStore
+	deliver Deliverer
+	now     func() time.Time
+	mu      sync.Mutex // serializes read-modify-write of one run or model
 }
 
+// Option configures a Service.
+type Option func(*Service)
+
+// WithDeliverer sets how webhook events are sent; without one, webhooks are
+// stored but never delivered.
+func WithDeliverer(d Deliverer) Option { return func(s *Service) { s.deliver = d } }
+
 // New returns a Service over a tracking store and the registry's blobs.
-func New(store Store, blobs registry.BlobStore) *Service {
-	return &Service{store: store, blobs: blobs, now: time.Now}
+func New(store Store, blobs registry.BlobStore, opts ...Option) *Service {
+	s := &Service{store: store, blobs: blobs, deliver: noDeliverer{}, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 func (s *Service) nowMS() int64 { return s.now().UnixMilli() }

@@ -1,16 +1,8 @@
 package tracking
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
-	"io"
-	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -157,7 +149,7 @@ func (s *Service) TestWebhook(ctx context.Context, id string, ev *WebhookEvent) 
 		event = *ev
 	}
 	data := map[string]any{"name": "example_model", "version": "1", "tags": map[string]string{}}
-	return Deliver(ctx, w, event, data)
+	return s.deliver.Deliver(ctx, w, event, data)
 }
 
 // Fire delivers an event that happened at time at to every active webhook
@@ -172,7 +164,7 @@ func (s *Service) Fire(ctx context.Context, at time.Time, ev WebhookEvent, data 
 		if w.Status != "ACTIVE" || !subscribes(w, ev) || w.CreatedAt > at.UnixMilli() {
 			continue
 		}
-		go func() { _, _ = Deliver(context.Background(), w, ev, data) }()
+		go func() { _, _ = s.deliver.Deliver(context.Background(), w, ev, data) }()
 	}
 }
 
@@ -191,48 +183,16 @@ type DeliveryResult struct {
 	Body   string
 }
 
-// webhookClient does not follow redirects: a webhook URL must not be
-// bounced elsewhere.
-var webhookClient = &http.Client{
-	Timeout:       30 * time.Second,
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+// Deliverer sends one webhook event to its URL. The wire format (payload,
+// headers, signature) is the transport's business: internal/api/mlflow
+// implements it the way MLflow does.
+type Deliverer interface {
+	Deliver(ctx context.Context, w Webhook, ev WebhookEvent, data map[string]any) (DeliveryResult, error)
 }
 
-// Deliver POSTs one event: {"entity","action","timestamp","data"} with the
-// X-MLflow-Delivery-Id and X-MLflow-Timestamp headers, and when a secret is
-// set X-MLflow-Signature: v1,base64(HMAC-SHA256(secret, id.timestamp.body)).
-func Deliver(ctx context.Context, w Webhook, ev WebhookEvent, data map[string]any) (DeliveryResult, error) {
-	body, _ := json.Marshal(map[string]any{
-		"entity": ev.Entity, "action": ev.Action,
-		"timestamp": time.Now().UTC().Format(time.RFC3339Nano), "data": data,
-	})
-	id := newHexID()
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
-	if err != nil {
-		return DeliveryResult{}, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	// MLflow's exact spelling (not Go's canonical X-Mlflow-...), for
-	// receivers that look headers up case-sensitively.
-	req.Header["X-MLflow-Delivery-Id"] = []string{id}
-	req.Header["X-MLflow-Timestamp"] = []string{ts}
-	if w.Secret != "" {
-		req.Header["X-MLflow-Signature"] = []string{Sign(w.Secret, id, ts, body)}
-	}
-	res, err := webhookClient.Do(req)
-	if err != nil {
-		return DeliveryResult{}, err
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
-	return DeliveryResult{Status: res.StatusCode, Body: string(b)}, nil
-}
+// noDeliverer is used when the service was built without a Deliverer.
+type noDeliverer struct{}
 
-// Sign is MLflow's webhook signature.
-func Sign(secret, deliveryID, timestamp string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(deliveryID + "." + timestamp + "."))
-	mac.Write(body)
-	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+func (noDeliverer) Deliver(context.Context, Webhook, WebhookEvent, map[string]any) (DeliveryResult, error) {
+	return DeliveryResult{}, registry.E(registry.KindUnavailable, "webhook delivery is not configured on this server")
 }

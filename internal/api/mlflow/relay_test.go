@@ -39,7 +39,7 @@ func TestRelayFiresOnRegistryEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := registry.New(store, blobs)
-	trk := tracking.New(store.Tracking(), blobs)
+	trk := tracking.New(store.Tracking(), blobs, tracking.WithDeliverer(mlflow.Deliverer{}))
 
 	got := make(chan delivery, 10)
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
