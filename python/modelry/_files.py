@@ -38,6 +38,7 @@ class LocalFile:
     source: Any = None
 
     def entry(self) -> FileEntry:
+        """The manifest entry of this file (hashed)."""
         return FileEntry(self.path, self.size, self.digest, self.mode, self.target)
 
 
@@ -69,6 +70,7 @@ class Progress:
                 self._bar.update(n)
 
     def close(self) -> None:
+        """Removes the bar."""
         if self._bar is not None:
             self._bar.close()
 

@@ -20,6 +20,8 @@ from . import Flavor, LoadContext, SaveContext, Saved, class_path, import_object
 
 
 class XGBoostFlavor(Flavor):
+    """XGBoost boosters and scikit-learn wrappers, as UBJSON (``model.ubj``)."""
+
     name = "xgboost"
     load_libraries = ("xgboost",)
 
@@ -49,6 +51,8 @@ class XGBoostFlavor(Flavor):
 
 
 class LightGBMFlavor(Flavor):
+    """LightGBM boosters and scikit-learn wrappers, as the text format (``model.txt``)."""
+
     name = "lightgbm"
     load_libraries = ("lightgbm",)
 

@@ -11,6 +11,8 @@ from . import Flavor, LoadContext, SaveContext, Saved, module_loaded
 
 
 class ONNXFlavor(Flavor):
+    """``onnx.ModelProto`` as ``model.onnx``, loaded into onnxruntime."""
+
     name = "onnx"
     load_libraries = ("onnxruntime",)
 

@@ -47,6 +47,8 @@ def load(root: Path, meta: Dict[str, Any]) -> Any:
 
 
 class PickleFlavor(Flavor):
+    """Any object, with pickle or joblib; only with ``allow_pickle=True``."""
+
     name = "pickle"
 
     def matches(self, obj: Any) -> bool:

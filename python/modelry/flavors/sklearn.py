@@ -25,6 +25,8 @@ TRUSTED_ROOTS = ("sklearn", "numpy", "scipy")
 
 
 class SklearnFlavor(Flavor):
+    """scikit-learn compatible estimators, with skops (or pickle/joblib when allowed)."""
+
     name = "sklearn"
     load_libraries = ("sklearn",)
 

@@ -27,6 +27,8 @@ from . import Flavor, LoadContext, SaveContext, Saved, class_path, import_object
 
 
 class NumpyFlavor(Flavor):
+    """A dict of numpy arrays (or one array) as safetensors."""
+
     name = "numpy"
     load_libraries = ("numpy",)
 
@@ -76,6 +78,8 @@ class NumpyFlavor(Flavor):
 
 
 class TorchFlavor(Flavor):
+    """A torch module's state_dict as safetensors, plus its class's import path."""
+
     name = "torch"
     load_libraries = ("torch", "safetensors")
 
