@@ -158,39 +158,29 @@ class HTTPClient:
             q["page_token"] = token
 
     def send_file(self, method: str, path: str, fh: BinaryIO, size: int, progress: Any = None) -> Any:
-        """Sends ``size`` bytes of an open file as a request body with
-        ``socket.sendfile`` (zero-copy on Linux over plain HTTP) and returns
-        the decoded JSON answer. Errors as :meth:`request`.
+        """Sends ``size`` bytes of an open file, from its current position,
+        as a request body with ``socket.sendfile`` (zero-copy on Linux over
+        plain HTTP) and returns the decoded JSON answer. Errors as
+        :meth:`request`.
 
         urllib3 would read the file into Python and copy it into the socket
         block by block; for blob uploads that copy is the largest cost on
         the client, so this one call uses http.client directly, over
-        keep-alive connections of its own.
+        keep-alive connections of its own. A kept-alive connection that the
+        server has closed meanwhile is replaced once, transparently.
         """
-        conn = self._raw_conn()
+        offset = fh.tell()
+        conn, reused = self._raw_conn()
         try:
-            conn.putrequest(method, self._prefix + path, skip_accept_encoding=True)
-            for k, v in self._headers.items():
-                conn.putheader(k, v)
-            conn.putheader("Content-Type", "application/octet-stream")
-            conn.putheader("Content-Length", str(size))
-            conn.endheaders()
-            sock = conn.sock
-            offset, step = fh.tell(), 8 << 20
-            sent = 0
-            while sent < size:
-                n = sock.sendfile(fh, offset + sent, min(step, size - sent))
-                if n == 0:
-                    conn.close()
-                    raise IntegrityError(f"{getattr(fh, 'name', 'the file')} ended after {sent} of {size} bytes: it changed while it was sent", code="DIGEST_MISMATCH")
-                sent += n
-                if progress is not None:
-                    progress(n)
-            resp = conn.getresponse()
-            data = resp.read()
-        except (OSError, http.client.HTTPException) as e:
-            conn.close()
-            raise ServerError(f"cannot reach the server at {self.url}: {e}", code="CONNECTION_FAILED") from e
+            resp, data = self._send_file_once(conn, method, path, fh, offset, size, progress)
+        except _Stale:
+            if not reused:
+                raise ServerError(f"cannot reach the server at {self.url}: the connection closed", code="CONNECTION_FAILED")
+            conn, _ = self._raw_conn(fresh=True)
+            try:
+                resp, data = self._send_file_once(conn, method, path, fh, offset, size, progress)
+            except _Stale as e:
+                raise ServerError(f"cannot reach the server at {self.url}: {e.__cause__ or e}", code="CONNECTION_FAILED") from e
         if resp.will_close:
             conn.close()
         else:
@@ -205,14 +195,54 @@ class HTTPClient:
             raise from_response(resp.status, code, message or f"HTTP {resp.status}")
         return json.loads(data) if data else None
 
-    def _raw_conn(self) -> http.client.HTTPConnection:
+    def _send_file_once(self, conn: http.client.HTTPConnection, method: str, path: str, fh: BinaryIO,
+                        offset: int, size: int, progress: Any) -> "tuple[http.client.HTTPResponse, bytes]":
+        """One attempt of :meth:`send_file`. A server that answers before
+        reading the whole body (a refused token, a full disk) and hangs up
+        is still heard: its answer is read after the failed send. Raises
+        _Stale when there is no answer at all."""
+        sent = 0
         try:
-            return self._raw.get_nowait()
-        except queue.Empty:
-            pass
+            conn.putrequest(method, self._prefix + path, skip_accept_encoding=True)
+            for k, v in self._headers.items():
+                conn.putheader(k, v)
+            conn.putheader("Content-Type", "application/octet-stream")
+            conn.putheader("Content-Length", str(size))
+            conn.endheaders()
+            while sent < size:
+                n = conn.sock.sendfile(fh, offset + sent, min(8 << 20, size - sent))
+                if n == 0:
+                    conn.close()
+                    raise IntegrityError(f"{getattr(fh, 'name', 'the file')} ended after {sent} of {size} bytes: it changed while it was sent", code="DIGEST_MISMATCH")
+                sent += n
+                if progress is not None:
+                    progress(n)
+        except (OSError, http.client.HTTPException) as send_error:
+            if progress is not None and sent:
+                progress(-sent)
+            try:  # an early answer, sent before the server stopped reading
+                resp = conn.getresponse()
+                return resp, resp.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                raise _Stale() from send_error
+        try:
+            resp = conn.getresponse()
+            return resp, resp.read()
+        except (OSError, http.client.HTTPException) as e:
+            conn.close()
+            raise _Stale() from e
+
+    def _raw_conn(self, fresh: bool = False) -> "tuple[http.client.HTTPConnection, bool]":
+        """A kept-alive connection of send_file's own (reused=True), or a new one."""
+        if not fresh:
+            try:
+                return self._raw.get_nowait(), True
+            except queue.Empty:
+                pass
         if self._https:
-            return http.client.HTTPSConnection(self._host, self._port, timeout=self._timeout, context=ssl.create_default_context())
-        return http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+            return http.client.HTTPSConnection(self._host, self._port, timeout=self._timeout, context=ssl.create_default_context()), False
+        return http.client.HTTPConnection(self._host, self._port, timeout=self._timeout), False
 
     def _error(self, resp: urllib3.BaseHTTPResponse, stream: bool) -> Exception:
         raw = resp.read() if stream else resp.data
@@ -225,6 +255,10 @@ class HTTPClient:
         except (ValueError, KeyError, TypeError):
             message = raw[:500].decode("utf-8", "replace").strip() or resp.reason or ""
         return from_response(resp.status, code, message or f"HTTP {resp.status}")
+
+
+class _Stale(Exception):
+    """A send_file attempt got no answer (connection refused, reset or closed)."""
 
 
 def _login_config() -> Dict[str, Any]:

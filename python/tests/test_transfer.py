@@ -210,3 +210,26 @@ def test_download_refuses_bytes_corrupted_in_the_server_store(own_server, tmp_pa
     assert e.value.code == "DIGEST_MISMATCH" and "m.bin" in e.value.message
     assert not (tmp_path / "out" / "m.bin").exists()
     assert not loader.cache.blob_path(v.files[0].digest).exists()
+
+
+def test_early_answers_and_stale_connections_on_blob_uploads(server, reg, tmp_path):
+    from conftest import token
+
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(24 << 20))  # far more than the server reads before it answers
+    reader = modelry.Registry(server.url, token=token(reg, "reader")).client
+    with open(big, "rb") as fh:  # the server refuses before reading the body, then hangs up
+        with pytest.raises(modelry.PermissionDenied) as e:
+            reader.send_file("POST", "/api/v1/blobs", fh, 24 << 20)
+    assert e.value.code == "PERMISSION_DENIED"
+
+    writer = reg.client
+    with open(big, "rb") as fh:
+        first = writer.send_file("POST", "/api/v1/blobs", fh, 24 << 20)
+    pooled, reused = writer._raw_conn()
+    assert reused
+    pooled.sock.close()  # as if the server had closed the idle connection
+    writer._raw.put(pooled)
+    with open(big, "rb") as fh:
+        again = writer.send_file("POST", "/api/v1/blobs", fh, 24 << 20)
+    assert again["digest"] == first["digest"]
