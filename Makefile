@@ -43,6 +43,7 @@ $(VENV)/.reqs-stamp: $(PY_REQS) | $(VENV)/bin/python
 	touch $@
 
 $(VENV)/.sdk-stamp: $(VENV)/.reqs-stamp $(PY_SRC)
+	rm -rf python/build  # setuptools would ship stale copies of deleted modules from it
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation --force-reinstall ./python
 	touch $@
 
@@ -58,6 +59,7 @@ $(VENV_TORCH)/.reqs-stamp: $(PY_REQS) $(PY_TORCH_REQS) | $(VENV_TORCH)/bin/pytho
 	touch $@
 
 $(VENV_TORCH)/.sdk-stamp: $(VENV_TORCH)/.reqs-stamp $(PY_SRC)
+	rm -rf python/build
 	$(VENV_TORCH)/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation --force-reinstall ./python
 	touch $@
 
