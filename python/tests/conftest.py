@@ -94,6 +94,16 @@ class Server:
                 return float(m.group(3))
         return 0.0
 
+    def settle(self, read, want: float, timeout: float = 3.0) -> float:
+        """read() once it equals want, or its last value after timeout: the
+        server counts a request just after the client has its answer."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got = read()
+            if got == want or time.monotonic() > deadline:
+                return got
+            time.sleep(0.02)
+
     def put_bytes(self) -> float:
         """Blob bytes the server has received, on both upload routes."""
         return sum(
