@@ -81,6 +81,22 @@ class Cache:
         self._verified: Dict[str, Tuple[int, int, int, int]] = {}
         self._lock = threading.Lock()
 
+    def size(self) -> int:
+        """Bytes the cached blobs take."""
+        root = self.root / "blobs"
+        return sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) if root.exists() else 0
+
+    def clear(self) -> None:
+        """Deletes everything in the cache (blobs, trees, manifests). The
+        cache has no size limit of its own: call this, or delete the folder,
+        to reclaim the space. Arrays mapped from it stay valid."""
+        import shutil
+
+        for name in ("blobs", "trees", "servers", "tmp"):
+            shutil.rmtree(self.root / name, ignore_errors=True)
+        with self._lock:
+            self._verified.clear()
+
     # --- blobs -----------------------------------------------------------
 
     def blob_path(self, digest: str) -> Path:

@@ -234,3 +234,16 @@ def test_early_answers_and_stale_connections_on_blob_uploads(server, reg, tmp_pa
     with open(big, "rb") as fh:
         again = writer.send_file("POST", "/api/v1/blobs", fh, 24 << 20)
     assert again["digest"] == first["digest"]
+
+
+def test_cache_size_and_clear(server, reg, tmp_path, name, weights):
+    reg.save(name, weights, "1.0")
+    loader = modelry.Registry(server.url, token=ADMIN_TOKEN, cache_dir=tmp_path / "loader-cache", progress=False)
+    got = loader.load(name, "1.0")
+    assert loader.cache.size() == reg.get(name, "1.0").size
+    loader.cache.clear()
+    assert loader.cache.size() == 0
+    np.testing.assert_array_equal(got["w1"], weights["w1"])  # still mapped
+    sent = server.get_bytes()
+    loader.load(name, "1.0")
+    assert server.settle(lambda: server.get_bytes() - sent, reg.get(name, "1.0").size) > 0  # fetched again
