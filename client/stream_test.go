@@ -17,8 +17,7 @@ import (
 	"github.com/modelry/modelry/client"
 	"github.com/modelry/modelry/internal/api"
 	"github.com/modelry/modelry/internal/registry"
-	"github.com/modelry/modelry/internal/storage/blob/fs"
-	"github.com/modelry/modelry/internal/storage/meta/sqlite"
+	"github.com/modelry/modelry/internal/storage/storetest"
 )
 
 // realServer runs the real API on real stores in a temp dir, counting the
@@ -33,16 +32,8 @@ type realServer struct {
 func startReal(t *testing.T) (*realServer, *client.Client) {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	blobs, err := fs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
+	store, blobs := st.Meta, st.Blobs
 	svc := registry.New(store, blobs)
 	const secret = "mdl_stream_test_admin_0123456789"
 	if _, err := svc.Bootstrap(ctx, secret); err != nil {

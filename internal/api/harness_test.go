@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,8 +25,7 @@ import (
 	spec "github.com/modelry/modelry/api"
 	"github.com/modelry/modelry/internal/api"
 	"github.com/modelry/modelry/internal/registry"
-	"github.com/modelry/modelry/internal/storage/blob/fs"
-	"github.com/modelry/modelry/internal/storage/meta/sqlite"
+	"github.com/modelry/modelry/internal/storage/storetest"
 )
 
 const adminSecret = "mdl_test_admin_secret_0123456789"
@@ -48,17 +46,9 @@ func newTestAPI(t *testing.T) *testAPI { return startAPI(t, true) }
 func startAPI(t testing.TB, checked bool) *testAPI {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "modelry.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	blobRoot := filepath.Join(dir, "blobs")
-	blobs, err := fs.Open(blobRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
+	store, blobs := st.Meta, st.Blobs
+	blobRoot := st.BlobRoot
 	svc := registry.New(store, blobs)
 	if _, err := svc.Bootstrap(ctx, adminSecret); err != nil {
 		t.Fatal(err)

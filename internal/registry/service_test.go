@@ -4,31 +4,21 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/modelry/modelry/internal/registry"
-	"github.com/modelry/modelry/internal/storage/blob/fs"
-	"github.com/modelry/modelry/internal/storage/meta/sqlite"
+	"github.com/modelry/modelry/internal/storage/storetest"
 )
 
 // newService returns a service over real stores in a temp dir, and a
 // context acting as a writer.
 func newService(t *testing.T, opts ...registry.Option) (*registry.Service, context.Context) {
 	t.Helper()
-	dir := t.TempDir()
-	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	blobs, err := fs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
+	store, blobs := st.Meta, st.Blobs
 	ctx := registry.WithPrincipal(context.Background(), registry.Principal{Name: "alice", Role: registry.RoleAdmin})
 	return registry.New(store, blobs, opts...), ctx
 }

@@ -2,28 +2,18 @@ package tracking_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/modelry/modelry/internal/registry"
-	"github.com/modelry/modelry/internal/storage/blob/fs"
-	"github.com/modelry/modelry/internal/storage/meta/sqlite"
+	"github.com/modelry/modelry/internal/storage/storetest"
 	"github.com/modelry/modelry/internal/tracking"
 )
 
 func newService(t *testing.T) (*tracking.Service, context.Context) {
 	t.Helper()
-	dir := t.TempDir()
-	store, err := sqlite.Open(t.Context(), filepath.Join(dir, "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	blobs, err := fs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
+	store, blobs := st.Meta, st.Blobs
 	ctx := registry.WithPrincipal(t.Context(), registry.Principal{Name: "w", Role: registry.RoleWriter})
 	return tracking.New(store.Tracking(), blobs), ctx
 }

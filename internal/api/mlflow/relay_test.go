@@ -6,14 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/modelry/modelry/internal/api/mlflow"
 	"github.com/modelry/modelry/internal/registry"
-	"github.com/modelry/modelry/internal/storage/blob/fs"
-	"github.com/modelry/modelry/internal/storage/meta/sqlite"
+	"github.com/modelry/modelry/internal/storage/storetest"
 	"github.com/modelry/modelry/internal/tracking"
 )
 
@@ -28,16 +26,8 @@ type delivery struct {
 func TestRelayFiresOnRegistryEvents(t *testing.T) {
 	ctx, cancel := context.WithCancel(registry.WithPrincipal(t.Context(), registry.Principal{Name: "admin", Role: registry.RoleAdmin}))
 	defer cancel()
-	dir := t.TempDir()
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	blobs, err := fs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
+	store, blobs := st.Meta, st.Blobs
 	reg := registry.New(store, blobs)
 	trk := tracking.New(store.Tracking(), blobs, tracking.WithDeliverer(mlflow.Deliverer{}))
 
@@ -58,7 +48,7 @@ func TestRelayFiresOnRegistryEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(5 * time.Millisecond)
-	_, err = trk.CreateWebhook(ctx, tracking.Webhook{Name: "t", URL: recv.URL, Secret: "s", Events: []tracking.WebhookEvent{
+	_, err := trk.CreateWebhook(ctx, tracking.Webhook{Name: "t", URL: recv.URL, Secret: "s", Events: []tracking.WebhookEvent{
 		{Entity: "registered_model", Action: "created"}, {Entity: "model_version_alias", Action: "deleted"},
 		{Entity: "model_version_tag", Action: "deleted"},
 	}})
