@@ -1,15 +1,24 @@
 """Modelry and the real `mlflow server` side by side, through the same client.
 
-Measures, for each server: model versions created per second, get-version-by-
-alias per second (raw HTTP, one keep-alive session, sequential), the latency of
-search_model_versions over N versions, and log_model + register of a model of
-SIZE bytes through the mlflow client (wall time), plus each server's peak RSS
-(VmHWM summed over its process tree). Prints one table with Modelry/MLflow
-ratios. Usage (make bench-mlflow):
+Measures, for each server: model versions created per second and get-version-
+by-alias per second (raw HTTP), both sequentially through one keep-alive
+session and concurrently through CONCURRENCY worker processes, each with its
+own keep-alive session (processes, not threads: one Python process tops out
+near 1,500 requests/s, so one sequential client measures itself); the latency
+of search_model_versions over N versions; log_model + register of a model of
+SIZE bytes through the mlflow client (wall time); and each server's peak RSS
+(VmHWM summed over its process tree). A "client ceiling" row, GET /health at
+the same concurrency, shows the most this client can reach against each
+server. Prints one table with Modelry/MLflow ratios. Usage (make bench-mlflow):
 
-    python compare.py --modelry bin/modelry --versions 2000 --size-mb 200
+    python compare.py --modelry bin/modelry --versions 2000 --size-mb 200 --concurrency 8
+
+The N versions are created half sequentially and half concurrently, so the
+search row always reads N versions. MLflow runs with its own default number of
+workers (4 in 3.17.2).
 """
 import argparse
+import multiprocessing
 import os
 import shutil
 import signal
@@ -53,12 +62,14 @@ def start_modelry(binary, data):
     return proc, url
 
 
-def start_mlflow(data):
+def start_mlflow(data, workers=None):
     port = free_port()
     mlflow_bin = os.path.join(os.path.dirname(sys.executable), "mlflow")
     proc = subprocess.Popen([mlflow_bin, "server", "--host", "127.0.0.1", "--port", str(port),
                              "--backend-store-uri", f"sqlite:///{data}/mlflow.db",
-                             "--artifacts-destination", f"{data}/artifacts", "--workers", "1"],
+                             "--artifacts-destination", f"{data}/artifacts"]
+                            # MLflow's own default number of workers (4) unless --mlflow-workers
+                            + (["--workers", str(workers)] if workers else []),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     wait_up(url, proc, "mlflow server")
@@ -81,35 +92,134 @@ def tree_hwm_kib(pid):
     return total
 
 
+def session():
+    s = requests.Session()
+    s.headers["Authorization"] = "Bearer " + ADMIN
+    return s
+
+
+def request_fn(s, url, kind):
+    """One request of kind; i makes create sources unique."""
+    api = url + "/api/2.0/mlflow"
+    if kind == "health":
+        return lambda i: s.get(url + "/health")
+    if kind == "create":
+        return lambda i: s.post(api + "/model-versions/create",
+                                json={"name": "bench", "source": f"s3://bucket/bench/{i}"})
+    if kind == "alias":
+        return lambda i: s.get(api + "/registered-models/alias", params={"name": "bench", "alias": "champion"})
+    raise ValueError(kind)
+
+
+def _worker(url, kind, first, n, barrier, q):
+    s = session()
+    s.get(url + "/health")  # open the keep-alive connection before the clock starts
+    fn = request_fn(s, url, kind)
+    barrier.wait()
+    ok = err = 0
+    t0 = time.monotonic()  # CLOCK_MONOTONIC: comparable across processes
+    for i in range(first, first + n):
+        try:
+            if fn(i).ok:
+                ok += 1
+            else:
+                err += 1
+        except requests.RequestException:
+            err += 1
+    q.put((ok, err, t0, time.monotonic()))
+
+
+def concurrent_rate(url, kind, total, concurrency, first=0):
+    """total requests of kind split over concurrency processes; successful
+    requests per second from the first worker's start to the last one's end."""
+    ctx = multiprocessing.get_context("fork")
+    barrier, q = ctx.Barrier(concurrency), ctx.Queue()
+    per = [total // concurrency + (w < total % concurrency) for w in range(concurrency)]
+    procs, start = [], first
+    for n in per:
+        procs.append(ctx.Process(target=_worker, args=(url, kind, start, n, barrier, q)))
+        start += n
+    for p in procs:
+        p.start()
+    res = [q.get(timeout=3600) for _ in procs]
+    for p in procs:
+        p.join()
+    ok, err = sum(r[0] for r in res), sum(r[1] for r in res)
+    if err:
+        print(f"  {url} {kind}: {err} of {ok + err} concurrent requests failed", file=sys.stderr)
+    return ok / (max(r[3] for r in res) - min(r[2] for r in res)), err
+
+
+def tree_pids(pid):
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        try:
+            for t in os.listdir(f"/proc/{p}/task"):
+                todo += [int(c) for c in open(f"/proc/{p}/task/{t}/children").read().split()]
+        except OSError:
+            pass
+    return pids
+
+
+def tree_cpu_ticks(pid):
+    total = 0
+    for p in tree_pids(pid):
+        try:
+            f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+            total += int(f[11]) + int(f[12])  # utime + stime
+        except (OSError, IndexError):
+            pass
+    return total
+
+
+def settle(pid, limit=120):
+    """Wait until the server's process tree is idle (its workers have all
+    started: /health answering means one worker is up, not all of them)."""
+    deadline, idle, last = time.monotonic() + limit, 0, tree_cpu_ticks(pid)
+    while time.monotonic() < deadline and idle < 3:
+        time.sleep(0.5)
+        now = tree_cpu_ticks(pid)
+        idle = idle + 1 if now - last <= 2 else 0
+        last = now
+
+
 def rate(n, fn):
     t = time.perf_counter()
     for i in range(n):
-        fn(i)
+        fn(i).raise_for_status()
     return n / (time.perf_counter() - t)
 
 
-def bench_metadata(url, versions, lookups):
-    s = requests.Session()
-    s.headers["Authorization"] = "Bearer " + ADMIN
+def bench_metadata(url, versions, lookups, concurrency):
+    s = session()
     api = url + "/api/2.0/mlflow"
     s.post(api + "/registered-models/create", json={"name": "bench"}).raise_for_status()
-
-    def create(i):
-        s.post(api + "/model-versions/create", json={"name": "bench", "source": f"s3://bucket/bench/{i}"}).raise_for_status()
-
-    # The same session's rate on a route that does nothing: the ceiling this
-    # client can reach against this server.
-    out = {"ceiling GET /health/s": rate(lookups, lambda i: s.get(url + "/health").raise_for_status())}
-    out["versions/s"] = rate(versions, create)
+    c = f"x{concurrency}"
+    out, errors = {}, 0
+    # The rate on a route that does nothing: the ceiling this client can reach
+    # against this server, sequentially and at the same concurrency.
+    out["ceiling GET /health/s seq"] = rate(lookups, request_fn(s, url, "health"))
+    out[f"ceiling GET /health/s {c}"], e = concurrent_rate(url, "health", lookups, concurrency)
+    errors += e
+    half = versions // 2
+    out["versions/s seq"] = rate(half, request_fn(s, url, "create"))
+    out[f"versions/s {c}"], e = concurrent_rate(url, "create", versions - half, concurrency, first=half)
+    errors += e
     s.post(api + "/registered-models/alias", json={"name": "bench", "alias": "champion", "version": "1"}).raise_for_status()
-    out["get-by-alias/s"] = rate(lookups, lambda i: s.get(api + "/registered-models/alias",
-                                                          params={"name": "bench", "alias": "champion"}).raise_for_status())
+    out["get-by-alias/s seq"] = rate(lookups, request_fn(s, url, "alias"))
+    out[f"get-by-alias/s {c}"], e = concurrent_rate(url, "alias", lookups, concurrency)
+    errors += e
     times = []
     for _ in range(5):
         t = time.perf_counter()
-        s.get(api + "/model-versions/search", params={"filter": "name = 'bench'", "max_results": 10000}).raise_for_status()
+        r = s.get(api + "/model-versions/search", params={"filter": "name = 'bench'", "max_results": 10000})
         times.append(time.perf_counter() - t)
+        r.raise_for_status()
     out[f"search {versions} versions (ms)"] = 1000 * sorted(times)[2]
+    out["failed concurrent requests"] = errors
+    out["versions found by search"] = len(r.json().get("model_versions", []))
     return out
 
 
@@ -141,7 +251,8 @@ def run(name, start, args):
     data = tempfile.mkdtemp(prefix=f"bench-{name}-")
     proc, url = start(data)
     try:
-        res = bench_metadata(url, args.versions, args.lookups)
+        settle(proc.pid)
+        res = bench_metadata(url, args.versions, args.lookups, args.concurrency)
         res[f"log_model {args.size_mb} MB (s)"] = bench_log_model(url, args.size_mb, data)
         res["peak RSS (MiB)"] = tree_hwm_kib(proc.pid) / 1024
     finally:
@@ -157,15 +268,21 @@ def main():
     ap.add_argument("--versions", type=int, default=2000)
     ap.add_argument("--lookups", type=int, default=2000)
     ap.add_argument("--size-mb", type=int, default=200)
+    ap.add_argument("--concurrency", type=int, default=8,
+                    help="client worker processes for the concurrent rows (same for both servers)")
+    ap.add_argument("--mlflow-workers", type=int, default=None,
+                    help="mlflow server --workers (default: MLflow's own default, 4)")
     args = ap.parse_args()
     os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
     m = run("modelry", lambda d: start_modelry(os.path.abspath(args.modelry), d), args)
-    f = run("mlflow", start_mlflow, args)
-    higher_is_better = {"versions/s", "get-by-alias/s", "ceiling GET /health/s"}
-    print(f"{'metric':<32}{'modelry':>12}{'mlflow':>12}{'ratio':>10}")
+    f = run("mlflow", lambda d: start_mlflow(d, args.mlflow_workers), args)
+    print(f"{'metric':<34}{'modelry':>12}{'mlflow':>12}{'ratio':>10}")
     for k in m:
-        ratio = m[k] / f[k] if k in higher_is_better else f[k] / m[k]
-        print(f"{k:<32}{m[k]:>12.1f}{f[k]:>12.1f}{ratio:>9.1f}x")
+        if k.startswith(("failed", "versions found")):
+            print(f"{k:<34}{m[k]:>12}{f[k]:>12}")
+            continue
+        ratio = m[k] / f[k] if "/s " in k else f[k] / m[k]
+        print(f"{k:<34}{m[k]:>12.1f}{f[k]:>12.1f}{ratio:>9.1f}x")
     print("ratio: how many times better Modelry is (throughput up, time and memory down)")
 
 
