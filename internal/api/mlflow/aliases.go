@@ -28,13 +28,26 @@ func checkAlias(alias string) error {
 	return nil
 }
 
-func (h *Handler) setAlias(w http.ResponseWriter, r *http.Request) error {
+// decodeAlias reads an alias request and checks that it names a model and
+// an alias.
+func decodeAlias(w http.ResponseWriter, r *http.Request) (modelRequest, error) {
 	var req modelRequest
 	if err := decode(w, r, &req); err != nil {
-		return err
+		return req, err
 	}
 	if req.Name == "" {
-		return missing("name")
+		return req, missing("name")
+	}
+	if req.Alias == "" {
+		return req, missing("alias")
+	}
+	return req, nil
+}
+
+func (h *Handler) setAlias(w http.ResponseWriter, r *http.Request) error {
+	req, err := decodeAlias(w, r)
+	if err != nil {
+		return err
 	}
 	if err := checkAlias(req.Alias); err != nil {
 		return err
@@ -53,15 +66,9 @@ func (h *Handler) setAlias(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) deleteAlias(w http.ResponseWriter, r *http.Request) error {
-	var req modelRequest
-	if err := decode(w, r, &req); err != nil {
+	req, err := decodeAlias(w, r)
+	if err != nil {
 		return err
-	}
-	if req.Name == "" {
-		return missing("name")
-	}
-	if req.Alias == "" {
-		return missing("alias")
 	}
 	m, err := h.reg.GetModel(r.Context(), req.Name)
 	if err != nil {
@@ -77,15 +84,9 @@ func (h *Handler) deleteAlias(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) getAlias(w http.ResponseWriter, r *http.Request) error {
-	var req modelRequest
-	if err := decode(w, r, &req); err != nil {
+	req, err := decodeAlias(w, r)
+	if err != nil {
 		return err
-	}
-	if req.Name == "" {
-		return missing("name")
-	}
-	if req.Alias == "" {
-		return missing("alias")
 	}
 	ref := registry.Ref{Model: req.Name, Alias: req.Alias}
 	latest := strings.EqualFold(req.Alias, "latest")
