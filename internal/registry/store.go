@@ -189,6 +189,28 @@ type TokenWriter interface {
 	RevokeToken(ctx context.Context, id string, at time.Time) error
 }
 
+// BlobInfo describes one stored blob, as garbage collection sees it.
+type BlobInfo struct {
+	Digest string
+	Size   int64
+	// ModTime is when the blob was last written or touched (a Put of bytes
+	// already stored renews it). Collection spares blobs younger than its
+	// grace period, so uploads not yet committed into a version survive.
+	ModTime time.Time
+	// Parts lists, for a file stored as a recipe of ranges of other blobs
+	// (chunk-level dedup), the blobs that hold its bytes. A live file keeps
+	// its parts alive. Empty for a blob stored whole.
+	Parts []string
+}
+
+// BlobWalker lists stored blobs.
+type BlobWalker interface {
+	// Walk calls fn for every stored blob in digest order. Blobs added or
+	// deleted during the walk may or may not be seen. An error from fn
+	// stops the walk and is returned as is.
+	Walk(ctx context.Context, fn func(BlobInfo) error) error
+}
+
 // BlobStore is the content-addressed store of file bytes, keyed by
 // "sha256:<hex>" digests. A blob becomes visible only once its bytes are
 // verified and durable, so readers never see a partial blob.

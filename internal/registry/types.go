@@ -2,9 +2,18 @@ package registry
 
 import "time"
 
-// Model is a named collection of versions.
+// Kinds of model. Models and datasets share one namespace of names: a name
+// is one or the other, so a reference means the same thing everywhere.
+const (
+	KindModel   = "model"
+	KindDataset = "dataset"
+)
+
+// Model is a named collection of versions. Kind says whether it holds a
+// model or a dataset; both are versioned, aliased and stored alike.
 type Model struct {
 	Name         string            `json:"name"`
+	Kind         string            `json:"kind"` // KindModel or KindDataset
 	Description  string            `json:"description"`
 	Tags         map[string]string `json:"tags"`
 	CreatedAt    time.Time         `json:"created_at"`
@@ -43,6 +52,31 @@ type GitSource struct {
 	DiffDigest string `json:"diff_digest,omitempty"`
 }
 
+// Lineage is what a version was made from, beyond its code (Source.Git) and
+// run (Source.Run): the dataset versions it was trained and evaluated on and
+// the model version it derives from. Every entry is resolved when the version
+// is created, so it names one immutable version and its digest.
+type Lineage struct {
+	Datasets []DatasetUse    `json:"datasets,omitempty"`
+	Parent   *VersionPointer `json:"parent,omitempty"`
+}
+
+// DatasetUse is one dataset version a model version used, in a role such as
+// "train" or "eval".
+type DatasetUse struct {
+	Role string `json:"role"`
+	VersionPointer
+}
+
+// VersionPointer names one version exactly. Ref is what the caller wrote
+// ("sales@current"); Name, Version and Digest are what it resolved to.
+type VersionPointer struct {
+	Ref     string `json:"ref,omitempty"`
+	Name    string `json:"name"`
+	Version int64  `json:"version"`
+	Digest  string `json:"digest"`
+}
+
 // RunSource is the training run that produced a version.
 type RunSource struct {
 	System string `json:"system,omitempty"` // e.g. "mlflow"
@@ -63,6 +97,7 @@ type Version struct {
 	Params      map[string]string  `json:"params"`
 	Tags        map[string]string  `json:"tags"`
 	Source      Source             `json:"source"`
+	Lineage     Lineage            `json:"lineage"`
 	Files       []File             `json:"files"`
 	Size        int64              `json:"size"` // sum of file sizes
 	Aliases     []string           `json:"aliases"`

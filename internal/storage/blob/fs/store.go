@@ -36,7 +36,6 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/modelry/modelry/internal/registry"
 )
@@ -112,8 +111,8 @@ func Open(root string, opts ...Option) (*Store, error) {
 	if err := s.removeTemps(); err != nil {
 		return nil, err
 	}
-	err = s.Walk(context.Background(), func(_ string, size int64, _ time.Time) error {
-		s.added(size)
+	err = s.Walk(context.Background(), func(b registry.BlobInfo) error {
+		s.added(b.Size)
 		return nil
 	})
 	if err != nil {
@@ -263,7 +262,7 @@ func (s *Store) Usage() (count, bytes int64) {
 // a version still being committed. Blobs added or deleted
 // during the walk may or may not be seen. An error from fn stops the walk
 // and is returned as is; files under sha256/ that are not blobs are skipped.
-func (s *Store) Walk(ctx context.Context, fn func(digest string, size int64, modTime time.Time) error) error {
+func (s *Store) Walk(ctx context.Context, fn func(registry.BlobInfo) error) error {
 	blobs := filepath.Join(s.root, blobDir)
 	shards, err := os.ReadDir(blobs)
 	if err != nil {
@@ -283,7 +282,7 @@ func (s *Store) Walk(ctx context.Context, fn func(digest string, size int64, mod
 	return nil
 }
 
-func walkShard(dir, prefix string, fn func(string, int64, time.Time) error) error {
+func walkShard(dir, prefix string, fn func(registry.BlobInfo) error) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return registry.Wrap(registry.KindInternal, err, "listing blobs")
@@ -300,7 +299,7 @@ func walkShard(dir, prefix string, fn func(string, int64, time.Time) error) erro
 		if err != nil {
 			return registry.Wrap(registry.KindInternal, err, "listing blobs")
 		}
-		if err := fn(digest, fi.Size(), fi.ModTime()); err != nil {
+		if err := fn(registry.BlobInfo{Digest: digest, Size: fi.Size(), ModTime: fi.ModTime()}); err != nil {
 			return err
 		}
 	}

@@ -217,7 +217,8 @@ func TestWalk(t *testing.T) {
 	got := map[string]int64{}
 	var order []string
 	start := time.Now().Add(-time.Minute)
-	err := s.Walk(context.Background(), func(digest string, size int64, modTime time.Time) error {
+	err := s.Walk(context.Background(), func(b registry.BlobInfo) error {
+		digest, size, modTime := b.Digest, b.Size, b.ModTime
 		got[digest] = size
 		order = append(order, digest)
 		if modTime.Before(start) {
@@ -250,7 +251,7 @@ func TestWalkStops(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	calls := 0
-	err := s.Walk(context.Background(), func(string, int64, time.Time) error {
+	err := s.Walk(context.Background(), func(registry.BlobInfo) error {
 		calls++
 		return stop
 	})
@@ -259,7 +260,7 @@ func TestWalkStops(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := s.Walk(ctx, func(string, int64, time.Time) error { return nil }); !errors.Is(err, context.Canceled) {
+	if err := s.Walk(ctx, func(registry.BlobInfo) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Walk with a cancelled context = %v", err)
 	}
 }
@@ -301,7 +302,8 @@ func TestRePutTouches(t *testing.T) {
 	}
 	put(t, s, b)
 	seen := 0
-	err := s.Walk(context.Background(), func(digest string, _ int64, modTime time.Time) error {
+	err := s.Walk(context.Background(), func(b registry.BlobInfo) error {
+		digest, modTime := b.Digest, b.ModTime
 		seen++
 		if time.Since(modTime) > time.Hour {
 			t.Errorf("%s modTime %v was not renewed by the second Put", digest, modTime)
