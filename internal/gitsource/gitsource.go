@@ -30,8 +30,12 @@
 //     its target as readlink returns it; an entry that is a folder (an
 //     untracked nested repository, listed as "sub/") has empty contents. In a
 //     repository with no commits there is no HEAD to diff against: the empty
-//     tree takes its place, `git diff $(git hash-object -t tree /dev/null)
-//     --binary --no-color --no-ext-diff`.
+//     tree takes its place: `git diff EMPTY --binary --no-color
+//     --no-ext-diff` where EMPTY is what `git hash-object -t tree --stdin`
+//     prints for empty input (the repository's empty-tree id, SHA-1 or
+//     SHA-256). Paths and git's output are taken as raw bytes: P is exactly
+//     what -z prints (relative to the top level, unquoted), and sorting
+//     compares bytes.
 //
 // Outside a work tree (including inside a .git folder or a bare repository),
 // or when git is not installed, there is no git source and no error. Every
@@ -188,7 +192,7 @@ func (g git) changes(ctx context.Context) ([]string, error) {
 func (g git) diffDigest(ctx context.Context, hasHead bool) (string, error) {
 	base := "HEAD"
 	if !hasHead {
-		empty, err := g.output(ctx, "hash-object", "-t", "tree", os.DevNull)
+		empty, err := g.output(ctx, "hash-object", "-t", "tree", "--stdin") // stdin is empty
 		if err != nil {
 			return "", err
 		}

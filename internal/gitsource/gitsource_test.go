@@ -193,8 +193,10 @@ func TestNoCommitsYet(t *testing.T) {
 	}
 	run(t, dir, "add", "a.txt")
 	staged := capture(t, dir).Source.DiffDigest
-	if staged == st.Source.DiffDigest || staged == "" {
-		t.Errorf("staging the file should change the digest (diff against the empty tree), got %s", staged)
+	// The well-known SHA-1 empty tree stands in for the missing HEAD.
+	emptyTreeDiff := run(t, dir, "diff", "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "--binary", "--no-color", "--no-ext-diff")
+	if sum := sha256.Sum256([]byte(emptyTreeDiff)); staged != "sha256:"+hex.EncodeToString(sum[:]) || !strings.Contains(emptyTreeDiff, "+aaa") {
+		t.Errorf("staged file before the first commit: diff_digest %s, want the digest of the diff against the empty tree", staged)
 	}
 }
 
@@ -280,6 +282,26 @@ func TestSymlinkAndNestedRepository(t *testing.T) {
 	// The link counts as its target's name; the nested repository, listed
 	// as "vendor/", as empty contents.
 	if want := expectedDigest(t, dir, map[string]string{"link.py": "train.py", "vendor/": ""}); st.Source.DiffDigest != want {
+		t.Errorf("diff_digest = %s, want %s", st.Source.DiffDigest, want)
+	}
+}
+
+func TestSHA256Repository(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	run(t, dir, "init", "-q", "-b", "main", "--object-format=sha256")
+	write(t, dir, "a.txt", "aaa")
+	run(t, dir, "add", "a.txt")
+	if st := capture(t, dir); !st.Source.Dirty || st.Source.DiffDigest == "" {
+		t.Errorf("staged file before the first commit: %+v", st.Source)
+	}
+	run(t, dir, "commit", "-q", "-m", "first")
+	write(t, dir, "a.txt", "AAA")
+	st := capture(t, dir)
+	if len(st.Source.Commit) != 64 || st.Source.Commit != strings.TrimSpace(run(t, dir, "rev-parse", "HEAD")) {
+		t.Errorf("commit = %q, want the 64-digit HEAD", st.Source.Commit)
+	}
+	if want := expectedDigest(t, dir, nil); st.Source.DiffDigest != want {
 		t.Errorf("diff_digest = %s, want %s", st.Source.DiffDigest, want)
 	}
 }
