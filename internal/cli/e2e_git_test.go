@@ -118,7 +118,7 @@ func TestPushRequireClean(t *testing.T) {
 		os.WriteFile(filepath.Join(repo, fmt.Sprintf("new%02d.txt", i)), []byte("x"), 0o644)
 	}
 	stderr := inRepo.fails(t, 1, "--require-clean: the git work tree ", "push", "git-dirty", model, "--require-clean")
-	for _, want := range []string{"has uncommitted changes", "M train.py", "?? new00.txt", "?? new08.txt", "and 2 more", "commit or stash them"} {
+	for _, want := range []string{"has uncommitted changes", "(M train.py, ?? new00.txt", "?? new08.txt", "and 2 more", "commit or stash them"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("refusal %q does not mention %q", stderr, want)
 		}

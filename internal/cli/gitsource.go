@@ -56,7 +56,10 @@ func (g gitFlags) source(ctx context.Context, cmd *cobra.Command) (*client.Sourc
 // dirtyError names the first changed paths of a work tree that
 // --require-clean refuses.
 func dirtyError(st *gitsource.State) error {
-	shown := st.Changes[:min(len(st.Changes), maxListedChanges)]
+	shown := make([]string, 0, maxListedChanges)
+	for _, c := range st.Changes[:min(len(st.Changes), maxListedChanges)] {
+		shown = append(shown, strings.TrimSpace(c)) // " M a.py" -> "M a.py"
+	}
 	list := strings.Join(shown, ", ")
 	if more := len(st.Changes) - len(shown); more > 0 {
 		list += fmt.Sprintf(" and %d more", more)
