@@ -1,5 +1,5 @@
 // Package cli is the modelry command line: one cobra command per file or
-// command group (push, pull, models, alias, tag, token, login, events, and
+// command group (push, pull, models, diff, alias, tag, token, login, events, and
 // server, which starts the server). Every command other than server talks to
 // a Modelry server only through the public client package.
 //
