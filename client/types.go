@@ -67,6 +67,30 @@ type RunSource struct {
 	URI    string `json:"uri,omitempty"`
 }
 
+// Lineage is what a version was made from besides its code and run: the
+// dataset versions it was trained and evaluated on and the model version it
+// derives from, each resolved to one version when it was created.
+type Lineage struct {
+	Datasets []DatasetUse    `json:"datasets,omitempty"`
+	Parent   *VersionPointer `json:"parent,omitempty"`
+}
+
+// DatasetUse is one dataset version a model version used, in a role such as
+// "train" or "eval".
+type DatasetUse struct {
+	Role string `json:"role"`
+	VersionPointer
+}
+
+// VersionPointer names one version exactly. Ref is what the caller wrote
+// ("sales@current"); Name, Version and Digest are what it resolved to.
+type VersionPointer struct {
+	Ref     string `json:"ref,omitempty"`
+	Name    string `json:"name"`
+	Version int64  `json:"version"`
+	Digest  string `json:"digest"`
+}
+
 // NewVersion is the body that creates a version; every file's blob must be
 // uploaded first (Push does all of it).
 type NewVersion struct {
@@ -91,6 +115,7 @@ type Version struct {
 	Params      map[string]string  `json:"params"`
 	Tags        map[string]string  `json:"tags"`
 	Source      Source             `json:"source"`
+	Lineage     Lineage            `json:"lineage"`
 	Files       []File             `json:"files"`
 	Size        int64              `json:"size"`
 	Aliases     []string           `json:"aliases"`

@@ -54,6 +54,7 @@ func TestBadInputLosesNothing(t *testing.T) {
 		{"no files", "POST", "/api/v1/models/iris/versions", version(), 400, "INVALID_ARGUMENT", "no files"},
 		{"missing blob", "POST", "/api/v1/models/iris/versions", version(map[string]any{"path": "a", "size": 1, "digest": digestOf([]byte("y")), "mode": 0o644}), 409, "MISSING_BLOBS", "not uploaded"},
 		{"size lies", "POST", "/api/v1/models/iris/versions", version(map[string]any{"path": "a", "size": 5, "digest": good, "mode": 0o644}), 400, "INVALID_ARGUMENT", "declares 5 bytes"},
+		{"short git commit", "POST", "/api/v1/models/iris/versions", map[string]any{"source": map[string]any{"git": map[string]any{"commit": "a1b2c3d"}}, "files": []any{file("a")}}, 400, "INVALID_ARGUMENT", "not a full commit hash"},
 		{"NaN-free metrics type", "POST", "/api/v1/models/iris/versions", map[string]any{"metrics": map[string]any{"acc": "high"}, "files": []any{file("a")}}, 400, "INVALID_ARGUMENT", "metrics"},
 		{"malformed JSON", "POST", "/api/v1/models", []byte(`{"name": "x"`), 400, "INVALID_ARGUMENT", "truncated JSON"},
 		{"not JSON", "POST", "/api/v1/models", []byte(`name=x`), 400, "INVALID_ARGUMENT", "not valid JSON"},

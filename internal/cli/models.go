@@ -143,7 +143,7 @@ func (a *app) printVersion(v client.Version) error {
 	fmt.Fprintf(w, "params:       %s\n", joinMap(v.Params))
 	fmt.Fprintf(w, "tags:         %s\n", joinMap(v.Tags))
 	if g := v.Source.Git; g != nil {
-		fmt.Fprintf(w, "git:          %s %s %s\n", g.Remote, g.Branch, g.Commit)
+		printGitSource(w, g)
 	}
 	if r := v.Source.Run; r != nil {
 		fmt.Fprintf(w, "run:          %s %s %s\n", r.System, r.ID, r.URI)

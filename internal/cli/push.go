@@ -13,6 +13,7 @@ type pushFlags struct {
 	label, description             string
 	aliases, metrics, params, tags []string
 	parallel                       int
+	git                            gitFlags
 }
 
 func (a *app) pushCmd() *cobra.Command {
@@ -38,7 +39,13 @@ stored them. The version appears atomically once every file is stored.
 
 --label gives the version a name unique within the model (e.g. 1.0, usable as
 NAME:LABEL); --alias points aliases at it in the same step. Metrics are
-numbers, params and tags are strings; tags stay editable later ('modelry tag').`,
+numbers, params and tags are strings; tags stay editable later ('modelry tag').
+
+Run inside a git work tree, push records where the code came from in the
+version's source: the remote URL (without credentials), commit, branch, and
+whether the tree had uncommitted changes, with a digest of them
+('modelry show' prints it). --require-clean refuses to push from a tree with
+uncommitted changes; --no-git records nothing.`,
 		Example: `  # Push a single file
   modelry push iris model.onnx
 
@@ -46,7 +53,10 @@ numbers, params and tags are strings; tags stay editable later ('modelry tag').`
   modelry push iris ./out --label 1.0 --metric accuracy=0.97 --param lr=0.01 --alias staging
 
   # Push two inputs; out/ keeps its name
-  modelry push iris README.md ./out --tag team=vision`,
+  modelry push iris README.md ./out --tag team=vision
+
+  # From CI: only committed code, recorded with the version
+  modelry push iris ./out --require-clean`,
 		Args: minArgs(2, "NAME PATH..."),
 		RunE: a.run(func(cmd *cobra.Command, args []string) error { return a.push(cmd, args, f) }),
 	}
@@ -58,6 +68,7 @@ numbers, params and tags are strings; tags stay editable later ('modelry tag').`
 	fl.StringArrayVar(&f.params, "param", nil, "parameter as key=value (repeatable)")
 	fl.StringArrayVar(&f.tags, "tag", nil, "tag as key=value (repeatable)")
 	fl.IntVar(&f.parallel, "parallel", 4, "how many files to upload at once")
+	f.git.register(cmd)
 	return cmd
 }
 
@@ -77,6 +88,9 @@ func (a *app) push(cmd *cobra.Command, args []string, f pushFlags) error {
 	o := client.PushOptions{
 		Label: f.label, Description: f.description, Metrics: metrics, Params: params,
 		Tags: tags, Aliases: f.aliases, Parallelism: f.parallel, Progress: progressFor(a.stdout, a.stderr),
+	}
+	if o.Source, err = f.git.source(cmd.Context(), cmd); err != nil {
+		return err
 	}
 	v, rep, err := a.client().Push(cmd.Context(), args[0], args[1:], o)
 	if err != nil {

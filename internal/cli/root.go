@@ -1,5 +1,5 @@
 // Package cli is the modelry command line: one cobra command per file or
-// command group (push, pull, models, alias, tag, token, login, events, and
+// command group (push, pull, models, diff, alias, tag, token, login, events, and
 // server, which starts the server). Every command other than server talks to
 // a Modelry server only through the public client package.
 //
@@ -121,7 +121,7 @@ A version is named by a reference (REF):
 	f.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
 	root.AddCommand(newServerCmd())
 	root.AddCommand(a.pushCmd(), a.pullCmd())
-	root.AddCommand(a.modelsCmd(), a.versionsCmd(), a.showCmd())
+	root.AddCommand(a.modelsCmd(), a.versionsCmd(), a.showCmd(), a.diffCmd())
 	root.AddCommand(a.aliasCmd(), a.rollbackCmd())
 	root.AddCommand(a.tagCmd(), a.deleteCmd())
 	root.AddCommand(a.tokenCmd(), a.loginCmd(), a.whoamiCmd(), a.eventsCmd())

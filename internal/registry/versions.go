@@ -39,6 +39,9 @@ func (in NewVersion) validate() ([]File, error) {
 	if err := ValidateTags("tag", in.Tags); err != nil {
 		return nil, err
 	}
+	if err := ValidateSource(in.Source); err != nil {
+		return nil, err
+	}
 	seen := map[string]bool{}
 	for _, a := range in.Aliases {
 		if err := ValidateAlias(a); err != nil {
