@@ -172,7 +172,7 @@ func conflictError(plans []folderPlan, force bool) error {
 func pinnedFiles(ctx context.Context, c *client.Client, e lockfile.Entry) (client.Version, []lockfile.File, error) {
 	v, err := c.Resolve(ctx, e.DigestRef())
 	if client.IsNotFound(err) {
-		return v, nil, fmt.Errorf("%s: the pinned version %s/%d (%s) is no longer on the server (%v); pin one that exists with 'modelry lock add %s'",
+		return v, nil, fmt.Errorf("%s: the pinned version %s/%d (%s) is no longer on the server (%w); pin one that exists with 'modelry lock add %s'",
 			e.Name, e.Name, e.Version, e.Digest, err, e.Ref)
 	}
 	if err != nil {
