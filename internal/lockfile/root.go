@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // FindRoot returns the folder that holds (or will hold) modelry.lock for
@@ -70,7 +71,7 @@ func Dir(root, p string) (string, error) {
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, fs.ErrNotExist) {
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
 			return "", err
 		}
 		rest = filepath.Join(filepath.Base(existing), rest)
