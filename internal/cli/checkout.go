@@ -96,6 +96,10 @@ func (a *app) checkout(ctx context.Context, names []string, force bool) error {
 	if err := conflictError(plans, force); err != nil {
 		return err
 	}
+	if len(plans) == 0 && !a.json() {
+		_, err := fmt.Fprintf(a.stdout, "%s pins nothing; 'modelry lock add REF' pins a version\n", p.lockFile())
+		return err
+	}
 	download := a.downloader(c)
 	var done []map[string]any
 	for _, fp := range plans {

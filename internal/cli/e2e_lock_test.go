@@ -162,6 +162,20 @@ func TestLockCheckoutFollowsGitHistory(t *testing.T) {
 	if out := in.ok(t, "checkout"); !strings.Contains(out, "0 written, 0 removed, 3 unchanged") {
 		t.Errorf("a second checkout rewrote files: %q", out)
 	}
+
+	// Unpinned: checkout removes what it wrote and keeps the user's file.
+	in.ok(t, "lock", "rm", "lock-churn")
+	res = in.run(t, "lock", "status")
+	if res.code != 1 || !strings.Contains(res.stdout, "models/lock-churn  unpinned") || !strings.Contains(res.stdout, "stale     models/lock-churn/model.bin") {
+		t.Errorf("status of an unpinned folder: exit %d\n%s", res.code, res.stdout)
+	}
+	if out := in.ok(t, "checkout"); out != "cleaned models/lock-churn (no longer pinned): 3 removed\n" {
+		t.Errorf("checkout after lock rm = %q", out)
+	}
+	sameFiles(t, "after lock rm and checkout", map[string]string{"notes.txt": "mine"}, listTree(t, dir))
+	if out := in.ok(t, "lock", "status"); !strings.Contains(out, "NAME") || strings.Contains(out, "lock-churn") {
+		t.Errorf("status with nothing pinned = %q", out)
+	}
 }
 
 // TestCheckoutRefusesLocalChanges: a changed pinned file is reported by
