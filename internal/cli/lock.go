@@ -355,6 +355,7 @@ func (a *app) printStatus(out []entryStatus) error {
 	if err := t.flush(); err != nil {
 		return err
 	}
+	var details strings.Builder
 	for _, s := range out {
 		for _, f := range s.Files {
 			size := humanBytes(f.Size)
@@ -368,16 +369,20 @@ func (a *app) printStatus(out []entryStatus) error {
 			if f.Note != "" {
 				line += ": " + f.Note
 			}
-			fmt.Fprintln(w, line)
+			fmt.Fprintln(&details, line)
 		}
 		switch r := s.RefNow; {
 		case s.Error != "":
-			fmt.Fprintf(w, "  %s: %s\n", s.Name, s.Error)
+			fmt.Fprintf(&details, "  %s: %s\n", s.Name, s.Error)
 		case r != nil && r.Error != "":
-			fmt.Fprintf(w, "  %s no longer resolves: %s\n", s.Ref, r.Error)
+			fmt.Fprintf(&details, "  %s no longer resolves: %s\n", s.Ref, r.Error)
 		case r != nil && r.Moved:
-			fmt.Fprintf(w, "  %s has moved to %d (%s); 'modelry lock add %s' pins it\n", s.Ref, r.Version, shortDigest(r.Digest), s.Ref)
+			fmt.Fprintf(&details, "  %s has moved to %d (%s); 'modelry lock add %s' pins it\n", s.Ref, r.Version, shortDigest(r.Digest), s.Ref)
 		}
 	}
-	return nil
+	if details.Len() == 0 {
+		return nil
+	}
+	_, err := fmt.Fprint(w, "\n"+details.String())
+	return err
 }
