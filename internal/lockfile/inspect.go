@@ -12,6 +12,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // The status of one file in a pinned folder.
@@ -63,6 +66,9 @@ func Inspect(ctx context.Context, dir string, pinned []File, wrote map[string]Fi
 		return nil, err
 	}
 	h := &hasher{ctx: ctx, dir: dir, sums: map[string]string{}}
+	if err := h.prehash(disk, pinned, wrote); err != nil {
+		return nil, err
+	}
 	isPinned := map[string]bool{}
 	needDir := map[string]bool{}
 	var out []FileStatus
@@ -174,11 +180,45 @@ func scan(dir string) (map[string]onDisk, error) {
 	return disk, err
 }
 
-// hasher hashes files under dir at most once each.
+// hasher hashes files under dir at most once each; prehash fills sums in
+// parallel before Inspect asks.
 type hasher struct {
 	ctx  context.Context
 	dir  string
 	sums map[string]string
+}
+
+// prehash hashes, several at a time, every regular file whose size matches
+// the pinned file or the file checkout wrote at its path: the ones matches
+// will ask about.
+func (h *hasher) prehash(disk map[string]onDisk, pinned []File, wrote map[string]File) error {
+	want := map[string]bool{}
+	for _, f := range pinned {
+		if d, ok := disk[f.Path]; ok && !f.IsLink() && d.mode.IsRegular() && d.size == f.Size {
+			want[f.Path] = true
+		}
+	}
+	for rel, f := range wrote {
+		if d, ok := disk[rel]; ok && !f.IsLink() && d.mode.IsRegular() && d.size == f.Size {
+			want[rel] = true
+		}
+	}
+	var mu sync.Mutex
+	g, ctx := errgroup.WithContext(h.ctx)
+	g.SetLimit(4)
+	for rel := range want {
+		g.Go(func() error {
+			sum, err := HashFile(ctx, filepath.Join(h.dir, filepath.FromSlash(rel)))
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			h.sums[rel] = sum
+			mu.Unlock()
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // matches reports whether d, found at rel, has the content of f.
