@@ -59,9 +59,8 @@ modelry.lock. That record describes this work tree only: add .modelry/ to
 // folderPlan pairs a plan with the entry it restores; Entry.Name is empty
 // for a folder checkout wrote that the lock no longer pins.
 type folderPlan struct {
-	entry   lockfile.Entry
-	version client.Version
-	plan    lockfile.Plan
+	entry lockfile.Entry
+	plan  lockfile.Plan
 }
 
 func (a *app) checkout(ctx context.Context, names []string, force bool) error {
@@ -76,7 +75,7 @@ func (a *app) checkout(ctx context.Context, names []string, force bool) error {
 	c := a.client()
 	var plans []folderPlan
 	for _, e := range entries { // resolve everything before writing anything
-		v, files, err := pinnedFiles(ctx, c, e)
+		files, err := pinnedFiles(ctx, c, e)
 		if err != nil {
 			return err
 		}
@@ -84,7 +83,7 @@ func (a *app) checkout(ctx context.Context, names []string, force bool) error {
 		if err != nil {
 			return err
 		}
-		plans = append(plans, folderPlan{entry: e, version: v, plan: plan})
+		plans = append(plans, folderPlan{entry: e, plan: plan})
 	}
 	for _, dir := range unpinnedFolders(p, names) {
 		plan, err := inspectFolder(ctx, p, dir, nil)
@@ -129,8 +128,8 @@ func (a *app) reportCheckout(fp folderPlan, res lockfile.Result) map[string]any 
 		if fp.entry.Name == "" {
 			fmt.Fprintf(a.stdout, "cleaned %s (no longer pinned): %d removed\n", fp.plan.Path, res.Removed)
 		} else {
-			fmt.Fprintf(a.stdout, "checked out %s %s into %s: %d written, %d removed, %d unchanged\n",
-				fp.version.Ref(), shortDigest(fp.entry.Digest), fp.entry.Path, res.Written, res.Removed, res.Kept)
+			fmt.Fprintf(a.stdout, "checked out %s/%d %s into %s: %d written, %d removed, %d unchanged\n",
+				fp.entry.Name, fp.entry.Version, shortDigest(fp.entry.Digest), fp.entry.Path, res.Written, res.Removed, res.Kept)
 		}
 	}
 	return map[string]any{"name": fp.entry.Name, "version": fp.entry.Version, "digest": fp.entry.Digest,
@@ -173,26 +172,26 @@ func conflictError(plans []folderPlan, force bool) error {
 
 // pinnedFiles fetches the version an entry pins, by digest, and checks that
 // its file list is the one the digest names.
-func pinnedFiles(ctx context.Context, c *client.Client, e lockfile.Entry) (client.Version, []lockfile.File, error) {
+func pinnedFiles(ctx context.Context, c *client.Client, e lockfile.Entry) ([]lockfile.File, error) {
 	v, err := c.Resolve(ctx, e.DigestRef())
 	if client.IsNotFound(err) {
-		return v, nil, fmt.Errorf("%s: the pinned version %s/%d (%s) is no longer on the server (%w); pin one that exists with 'modelry lock add %s'",
+		return nil, fmt.Errorf("%s: the pinned version %s/%d (%s) is no longer on the server (%w); pin one that exists with 'modelry lock add %s'",
 			e.Name, e.Name, e.Version, e.Digest, err, e.Ref)
 	}
 	if err != nil {
-		return v, nil, fmt.Errorf("%s: %w", e.Name, err)
+		return nil, fmt.Errorf("%s: %w", e.Name, err)
 	}
 	if v.Model != e.Name || v.Digest != e.Digest {
-		return v, nil, fmt.Errorf("%s: the server answered %s %s for %s", e.Name, v.Ref(), v.Digest, e.DigestRef())
+		return nil, fmt.Errorf("%s: the server answered %s %s for %s", e.Name, v.Ref(), v.Digest, e.DigestRef())
 	}
 	files := make([]lockfile.File, len(v.Files))
 	for i, f := range v.Files {
 		files[i] = lockfile.File{Path: f.Path, Size: f.Size, Digest: f.Digest, Mode: f.Mode, Target: f.Target}
 	}
 	if err := lockfile.VerifyManifest(e.Digest, files); err != nil {
-		return v, nil, fmt.Errorf("%s: %w", e.Name, err)
+		return nil, fmt.Errorf("%s: %w", e.Name, err)
 	}
-	return v, files, nil
+	return files, nil
 }
 
 // inspectFolder compares one pinned folder with its pinned files and with

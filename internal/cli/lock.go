@@ -296,7 +296,7 @@ func (a *app) lockStatus(ctx context.Context, names []string) error {
 // entryState inspects one entry's folder and where its reference points now.
 func entryState(ctx context.Context, c *client.Client, p *project, e lockfile.Entry) (entryStatus, error) {
 	s := entryStatus{Entry: e, Files: []lockfile.FileStatus{}}
-	_, files, err := pinnedFiles(ctx, c, e)
+	files, err := pinnedFiles(ctx, c, e)
 	if err != nil {
 		var ce *client.Error
 		if !errors.As(err, &ce) {
