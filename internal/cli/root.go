@@ -1,7 +1,8 @@
 // Package cli is the modelry command line: one cobra command per file or
-// command group (push, pull, models, diff, alias, tag, token, login, events, and
-// server, which starts the server). Every command other than server talks to
-// a Modelry server only through the public client package.
+// command group (push, pull, models, diff, alias, tag, token, login, events,
+// lock and checkout, and server, which starts the server). Every command
+// other than server talks to a Modelry server only through the public client
+// package; lock and checkout keep modelry.lock with internal/lockfile.
 //
 // It holds no registry logic: names, references and permissions are checked
 // by the server, and its errors are shown as they come, on one line.
@@ -125,6 +126,7 @@ A version is named by a reference (REF):
 	root.AddCommand(a.aliasCmd(), a.rollbackCmd())
 	root.AddCommand(a.tagCmd(), a.deleteCmd())
 	root.AddCommand(a.tokenCmd(), a.loginCmd(), a.whoamiCmd(), a.eventsCmd())
+	root.AddCommand(a.lockCmd(), a.checkoutCmd())
 	return root
 }
 
