@@ -33,7 +33,8 @@
 //	version_tags  (model, number, key) PK -> value; index (model, key, value)
 //	version_inputs (model, number, seq) PK -> role, upstream,
 //	              upstream_number, upstream_digest: the lineage JSON once
-//	              more, one row per input; index (upstream, upstream_number)
+//	              more, one row per input; index (upstream, upstream_number, model,
+//	              number, seq)
 //	              for used-by queries; no foreign key on the upstream side
 //	aliases       (model, alias) PK -> version, updated_at, updated_by;
 //	              indexes (model, version) and (alias)

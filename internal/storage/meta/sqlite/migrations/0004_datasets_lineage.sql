@@ -29,4 +29,4 @@ CREATE TABLE version_inputs (
 
 -- Downstream ("used-by") queries: every input naming one upstream version,
 -- or any version of one upstream name.
-CREATE INDEX version_inputs_by_upstream ON version_inputs (upstream, upstream_number);
+CREATE INDEX version_inputs_by_upstream ON version_inputs (upstream, upstream_number, model, number, seq);
