@@ -69,6 +69,10 @@ func TestPushResolvesLineage(t *testing.T) {
 	if v, _ := svc.ResolveString(ctx, "churn/1"); v.Lineage.Datasets[0].Version != 1 {
 		t.Fatalf("train input moved with the alias: %+v", v.Lineage.Datasets[0])
 	}
+	events, _ := svc.ListEvents(ctx, registry.EventQuery{Model: "churn", Type: registry.EventVersionCreated})
+	if len(events) != 2 || events[0].Data["lineage"] != "train=sales/1 eval=holdout/1 parent=base/1" {
+		t.Fatalf("version.created events of churn = %+v, want the lineage in one line", events)
+	}
 	m, _ := svc.GetModel(ctx, "sales")
 	if m.Kind != registry.KindDataset {
 		t.Fatalf("sales has kind %q", m.Kind)
