@@ -1,7 +1,8 @@
 // Package cli is the modelry command line: one cobra command per file or
-// command group (push, pull, models, alias, tag, token, login, events, and
-// server, which starts the server). Every command other than server talks to
-// a Modelry server only through the public client package.
+// command group (push, pull, models, alias, tag, token, login, events, data,
+// lineage and used-by, and server, which starts the server). Every command
+// other than server talks to a Modelry server only through the public client
+// package.
 //
 // It holds no registry logic: names, references and permissions are checked
 // by the server, and its errors are shown as they come, on one line.
