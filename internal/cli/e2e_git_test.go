@@ -93,6 +93,12 @@ func TestPushRecordsGitSource(t *testing.T) {
 		t.Errorf("show does not say the tree was dirty:\n%s", text)
 	}
 
+	// A run id given with --run is kept next to the git source.
+	v = pushedVersion(t, inRepo, "git-src", model, "--run", "8f2c1e")
+	if v.Source.Git == nil || v.Source.Git.Commit != want.Commit || v.Source.Run == nil || v.Source.Run.ID != "8f2c1e" {
+		t.Errorf("push --run in a repo recorded git %+v and run %+v; want both", v.Source.Git, v.Source.Run)
+	}
+
 	// --no-git records nothing; outside a repository there is nothing to record.
 	if v := pushedVersion(t, inRepo, "git-src", model, "--no-git"); v.Source.Git != nil {
 		t.Errorf("--no-git recorded %+v", v.Source.Git)

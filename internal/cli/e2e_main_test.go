@@ -51,6 +51,10 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	homeDir = filepath.Join(tmp, "home")
+	if err := os.Mkdir(homeDir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	stop, err := startServer(filepath.Join(tmp, "data"), filepath.Join(tmp, "server.log"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -181,7 +185,13 @@ func (r runner) run(t *testing.T, args ...string) result {
 		cmd.Env = append(cmd.Env, "MODELRY_TOKEN="+r.token)
 	}
 	cmd.Env = append(cmd.Env, r.env...)
+	// By default the CLI runs in the scratch home folder, outside any git
+	// work tree (this checkout's own tree would otherwise be recorded as
+	// every push's source).
 	cmd.Dir = r.dir
+	if cmd.Dir == "" {
+		cmd.Dir = homeDir
+	}
 	cmd.Stdin = strings.NewReader(r.stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -25,11 +25,11 @@ func (g *gitFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&g.noGit, "no-git", false, "do not record the git commit, branch and remote of the working directory")
 }
 
-// source returns the version source for a push from the working directory:
-// its git commit, branch, remote and uncommitted-diff digest, or nil outside
-// a git work tree. With --require-clean, a dirty tree (or no work tree at
+// source returns the git part of a push's source from the working directory:
+// its commit, branch, remote and uncommitted-diff digest, or nil outside a
+// git work tree. With --require-clean, a dirty tree (or no work tree at
 // all) is an error and nothing is pushed.
-func (g gitFlags) source(ctx context.Context, cmd *cobra.Command) (*client.Source, error) {
+func (g gitFlags) source(ctx context.Context, cmd *cobra.Command) (*client.GitSource, error) {
 	if g.noGit {
 		if g.requireClean {
 			return nil, usageErr(cmd, "--require-clean needs the git source that --no-git turns off; give one of them")
@@ -50,7 +50,7 @@ func (g gitFlags) source(ctx context.Context, cmd *cobra.Command) (*client.Sourc
 		return nil, dirtyError(st)
 	}
 	gs := client.GitSource(st.Source)
-	return &client.Source{Git: &gs}, nil
+	return &gs, nil
 }
 
 // dirtyError names the first changed paths of a work tree that

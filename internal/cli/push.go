@@ -14,6 +14,7 @@ type pushFlags struct {
 	aliases, metrics, params, tags []string
 	parallel                       int
 	git                            gitFlags
+	lineage                        lineageFlags
 }
 
 func (a *app) pushCmd() *cobra.Command {
@@ -45,7 +46,15 @@ Run inside a git work tree, push records where the code came from in the
 version's source: the remote URL (without credentials), commit, branch, and
 whether the tree had uncommitted changes, with a digest of them
 ('modelry show' prints it). --require-clean refuses to push from a tree with
-uncommitted changes; --no-git records nothing.`,
+uncommitted changes; --no-git records nothing.
+
+Lineage: --dataset ROLE=REF records a dataset version the model was trained or
+evaluated on (ROLE is e.g. train or eval; REF is resolved now, so
+sales@current records the version the alias points at today); --parent REF
+records the model version this one derives from; --run ID records the MLflow
+run that trained it (--run-uri for other trackers). 'modelry lineage' and
+'modelry used-by' read them back. NAME must be a model: datasets are pushed
+with 'modelry data push'.`,
 		Example: `  # Push a single file
   modelry push iris model.onnx
 
@@ -56,7 +65,10 @@ uncommitted changes; --no-git records nothing.`,
   modelry push iris README.md ./out --tag team=vision
 
   # From CI: only committed code, recorded with the version
-  modelry push iris ./out --require-clean`,
+  modelry push iris ./out --require-clean
+
+  # Record what it was made from
+  modelry push churn ./model --dataset train=sales/3 --dataset eval=holdout@current --parent base@2 --run 8f2c1e`,
 		Args: minArgs(2, "NAME PATH..."),
 		RunE: a.run(func(cmd *cobra.Command, args []string) error { return a.push(cmd, args, f) }),
 	}
@@ -69,6 +81,7 @@ uncommitted changes; --no-git records nothing.`,
 	fl.StringArrayVar(&f.tags, "tag", nil, "tag as key=value (repeatable)")
 	fl.IntVar(&f.parallel, "parallel", 4, "how many files to upload at once")
 	f.git.register(cmd)
+	f.lineage.register(cmd)
 	return cmd
 }
 
@@ -88,9 +101,20 @@ func (a *app) push(cmd *cobra.Command, args []string, f pushFlags) error {
 	o := client.PushOptions{
 		Label: f.label, Description: f.description, Metrics: metrics, Params: params,
 		Tags: tags, Aliases: f.aliases, Parallelism: f.parallel, Progress: progressFor(a.stdout, a.stderr),
+		Kind: kindOf(cmd),
 	}
-	if o.Source, err = f.git.source(cmd.Context(), cmd); err != nil {
+	if err := f.lineage.apply(cmd, &o); err != nil {
 		return err
+	}
+	git, err := f.git.source(cmd.Context(), cmd)
+	if err != nil {
+		return err
+	}
+	if git != nil {
+		if o.Source == nil {
+			o.Source = &client.Source{}
+		}
+		o.Source.Git = git // next to the run --run recorded
 	}
 	v, rep, err := a.client().Push(cmd.Context(), args[0], args[1:], o)
 	if err != nil {
