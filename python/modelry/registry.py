@@ -10,16 +10,20 @@ import tempfile
 import time
 import urllib.parse
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
 
+from . import gitsource as _git
+from . import lineage as _lineage
 from . import metadata as _meta
 from . import refs as _refs
 from . import transfer as _transfer
+from ._dataset_api import DatasetMethods
 from ._http import HTTPClient
 from .cache import Cache
-from .errors import InvalidArgument, ServerError
+from .errors import CacheBusy, InvalidArgument, ServerError
 from .types import Alias, AliasMove, Event, Model, Version
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -40,8 +44,9 @@ class ModelInfo:
     path: Path
 
 
-class Registry:
-    """A Modelry server, from Python.
+class Registry(DatasetMethods):
+    """A Modelry server, from Python: models, and datasets (see
+    :class:`~modelry._dataset_api.DatasetMethods` for those and lineage).
 
     Args:
         url: the server, e.g. ``"http://127.0.0.1:8080"``; when omitted,
@@ -51,6 +56,9 @@ class Registry:
             token ``modelry login`` saved for the server.
         cache_dir: the local cache; ``MODELRY_CACHE`` or ``~/.cache/modelry``
             when omitted (see :mod:`modelry.cache`).
+        cache_max_bytes: prune the cache back under this size (bytes, or
+            e.g. ``"20GB"``) after every load and save, least recently used
+            first; ``MODELRY_CACHE_MAX_BYTES`` when omitted, else no limit.
         parallelism: files uploaded or downloaded at once.
         progress: show tqdm progress bars: ``None`` when stderr is a
             terminal, or always/never.
@@ -70,12 +78,13 @@ class Registry:
         token: Optional[str] = None,
         *,
         cache_dir: Optional[PathLike] = None,
+        cache_max_bytes: Union[int, str, None] = None,
         parallelism: int = _transfer.DEFAULT_PARALLELISM,
         progress: Optional[bool] = None,
         timeout: float = 300.0,
     ) -> None:
         self.client = HTTPClient(url, token, timeout=timeout, pool_size=max(8, parallelism * 2))
-        self.cache = Cache(cache_dir)
+        self.cache = Cache(cache_dir, cache_max_bytes)
         self.parallelism = parallelism
         self.progress = progress
 
@@ -128,11 +137,15 @@ class Registry:
         """Deletes a model with all its versions and aliases (admin)."""
         self.client.call("DELETE", f"/api/v1/models/{_q(name)}")
 
-    def models(self, *, prefix: Optional[str] = None, tag: Optional[str] = None, alias: Optional[str] = None, page_size: int = 100) -> Iterator[Model]:
-        """Iterates over models ordered by name, fetching pages as needed.
-        ``tag`` is ``"KEY"`` or ``"KEY=VALUE"``; ``alias`` keeps models with
-        that alias set."""
-        q = {"prefix": prefix, "tag": tag, "alias": alias}
+    def models(
+        self, *, prefix: Optional[str] = None, tag: Optional[str] = None, alias: Optional[str] = None,
+        kind: Optional[str] = None, page_size: int = 100,
+    ) -> Iterator[Model]:
+        """Iterates over names ordered by name, fetching pages as needed:
+        models and datasets, or only one ``kind`` (``"model"`` or
+        ``"dataset"``; :meth:`datasets` is the latter). ``tag`` is ``"KEY"``
+        or ``"KEY=VALUE"``; ``alias`` keeps names with that alias set."""
+        q = {"prefix": prefix, "tag": tag, "alias": alias, "kind": kind}
         for d in self.client.paginate("/api/v1/models", "models", q, page_size):
             yield Model.from_json(d)
 
@@ -272,7 +285,12 @@ class Registry:
         serializer: Optional[str] = None,
         flavor: Optional[str] = None,
         flavor_options: Optional[Mapping[str, Any]] = None,
+        datasets: Optional[Mapping[str, Any]] = None,
+        parent: Optional[_lineage.VersionLike] = None,
+        run_id: Optional[str] = None,
         source: Optional[Mapping[str, Any]] = None,
+        git: Union[bool, PathLike] = True,
+        require_clean: bool = False,
     ) -> Version:
         """Saves a model object as a new version and returns it.
 
@@ -280,15 +298,31 @@ class Registry:
         :mod:`modelry.flavors`); scikit-learn models are written with skops.
         pickle or joblib (``serializer="pickle"``/``"joblib"``, or objects
         no flavor knows) need ``allow_pickle=True``. ``input_example``
-        (e.g. ``X[:5]``) is stored with the model, and the input/output
-        schema is derived from it. ``params`` values are turned into
-        strings. ``alias`` (one or several) points at the new version in
-        the same commit. Files the server already has are not sent:
-        ``v.upload_report.uploaded_bytes`` says what was. Small files are
-        kept in the local cache; weights streamed from memory are not (a
+        (e.g. ``X[:5]``, or a pandas DataFrame) is stored with the model, and
+        the input/output schema is derived from it. ``params`` values are
+        turned into strings. ``alias`` (one or several) points at the new
+        version in the same commit. Files the server already has are not
+        sent: ``v.upload_report.uploaded_bytes`` says what was. Small files
+        are kept in the local cache; weights streamed from memory are not (a
         second copy on disk would slow the save), so loading them back
         downloads them once.
+
+        Provenance (see :mod:`modelry.lineage` and :mod:`modelry.gitsource`):
+        ``datasets`` maps a role to the dataset versions used, e.g.
+        ``{"train": "sales/3", "eval": "holdout@current"}``; ``parent`` is
+        the model version this one derives from (``"base@2"``); ``run_id``
+        is the MLflow run that trained it. The git commit, branch, remote
+        and uncommitted changes of the current working directory's
+        repository are recorded (``git=False`` skips that; a path reads
+        another repository); ``require_clean=True`` raises
+        :class:`~modelry.errors.DirtyWorkTree` before anything is uploaded
+        when the work tree has uncommitted changes. ``source`` sets
+        ``source`` fields by hand (they win over what is captured).
+
+        Raises :class:`~modelry.errors.InvalidArgument` (code
+        FAILED_PRECONDITION) when ``name`` is a dataset.
         """
+        meta = self._version_meta(datasets, parent, run_id, source, git, require_clean)
         stage = Path(tempfile.mkdtemp(prefix="save-", dir=self.cache.tmp_dir()))
         try:
             _, deferred = _meta.stage_model(
@@ -298,7 +332,7 @@ class Registry:
             local = _transfer.collect_files(stage)
             local += [_transfer.LocalFile(n, str(stage / n), size=d.size, source=d) for n, d in deferred.items()]
             local.sort(key=lambda f: f.path)
-            return self._push(name, local, label, description, metrics, params, tags, alias, source, adopt=True)
+            return self._push(name, local, label, description, metrics, params, tags, alias, meta, adopt=True)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
 
@@ -313,38 +347,83 @@ class Registry:
         params: Optional[Mapping[str, Any]] = None,
         tags: Optional[Mapping[str, str]] = None,
         alias: Union[str, Sequence[str], None] = None,
+        datasets: Optional[Mapping[str, Any]] = None,
+        parent: Optional[_lineage.VersionLike] = None,
+        run_id: Optional[str] = None,
         source: Optional[Mapping[str, Any]] = None,
+        git: Union[bool, PathLike] = True,
+        require_clean: bool = False,
     ) -> Version:
-        """Saves your own files and folders as a new version, as ``modelry
-        push`` does: one folder contributes its contents; one file keeps its
-        base name; with several inputs, each folder's contents go under its
-        name. Symbolic links inside a folder are kept."""
-        return self._push(name, paths, label, description, metrics, params, tags, alias, source, adopt=False)
+        """Saves your own files and folders as a new model version, as
+        ``modelry push`` does: one folder contributes its contents; one file
+        keeps its base name; with several inputs, each folder's contents go
+        under its name. Symbolic links inside a folder are kept. Lineage, git
+        capture and ``require_clean`` work as in :meth:`save`."""
+        meta = self._version_meta(datasets, parent, run_id, source, git, require_clean)
+        return self._push(name, paths, label, description, metrics, params, tags, alias, meta, adopt=False)
+
+    def _version_meta(self, datasets: Optional[Mapping[str, Any]], parent: Optional[_lineage.VersionLike], run_id: Optional[str],
+                      source: Optional[Mapping[str, Any]], git: Union[bool, PathLike], require_clean: bool,
+                      kind: Optional[str] = None) -> Dict[str, Any]:
+        """The request fields besides files and metadata: source (git
+        captured here, before anything is uploaded), lineage and kind."""
+        src: Dict[str, Any] = {}
+        captured = _git.for_save(git, require_clean)
+        if captured:
+            src["git"] = captured
+        if run_id:
+            src["run"] = {"system": "mlflow", "id": str(run_id)}
+        src.update(dict(source or {}))
+        out: Dict[str, Any] = {}
+        if src:
+            out["source"] = src
+        lin = _lineage.request_body(datasets, parent)
+        if lin:
+            out["lineage"] = lin
+        if kind:
+            out["kind"] = kind
+        return out
 
     def _push(self, name: str, paths: Any, label: Optional[str], description: str, metrics: Optional[Mapping[str, float]],
               params: Optional[Mapping[str, Any]], tags: Optional[Mapping[str, str]], alias: Union[str, Sequence[str], None],
-              source: Optional[Mapping[str, Any]], adopt: bool) -> Version:
+              extra: Dict[str, Any], adopt: bool) -> Version:
         local = paths if isinstance(paths, list) and paths and isinstance(paths[0], _transfer.LocalFile) else _transfer.collect_files(paths)
-        files, report = _transfer.upload(self.client, local, parallelism=self.parallelism, progress=self.progress)
-        body: Dict[str, Any] = {
-            "files": [f.to_json() for f in files],
-            "description": description,
-            "metrics": {k: float(v) for k, v in (metrics or {}).items()},
-            "params": {k: str(v) for k, v in (params or {}).items()},
-            "tags": dict(tags or {}),
-            "aliases": [alias] if isinstance(alias, str) else list(alias or []),
-        }
-        if label:
-            body["label"] = label
-        if source:
-            body["source"] = dict(source)
-        v = Version.from_json(self.client.call("POST", f"/api/v1/models/{_q(name)}/versions", json_body=body))
-        v.upload_report = report
-        if adopt:  # the files save wrote are moved into the cache: loading them needs no download
-            for f in local:
-                if not f.target and os.path.exists(f.abs) and not self.cache.blob_path(f.digest).exists():
-                    self.cache.adopt(f.abs, f.digest)
-        return v
+        with self._cache_use() as keep:
+            files, report = _transfer.upload(self.client, local, parallelism=self.parallelism, progress=self.progress)
+            body: Dict[str, Any] = {
+                "files": [f.to_json() for f in files],
+                "description": description,
+                "metrics": {k: float(v) for k, v in (metrics or {}).items()},
+                "params": {k: str(v) for k, v in (params or {}).items()},
+                "tags": dict(tags or {}),
+                "aliases": [alias] if isinstance(alias, str) else list(alias or []),
+                **extra,
+            }
+            if label:
+                body["label"] = label
+            v = Version.from_json(self.client.call("POST", f"/api/v1/models/{_q(name)}/versions", json_body=body))
+            v.upload_report = report
+            if adopt:  # the files save wrote are moved into the cache: loading them needs no download
+                for f in local:
+                    if not f.target and os.path.exists(f.abs) and not self.cache.blob_path(f.digest).exists():
+                        self.cache.adopt(f.abs, f.digest)
+                        keep.add(f.digest)
+            return v
+
+    @contextmanager
+    def _cache_use(self) -> Iterator["set[str]"]:
+        """Holds the cache in use for a load or save, then prunes it back
+        under its size limit (if any), keeping the digests the block added
+        to the yielded set. A prune that would wait for other loads skips
+        its turn."""
+        keep: "set[str]" = set()
+        with self.cache.in_use():
+            yield keep
+        if self.cache.max_bytes is not None:
+            try:
+                self.cache.prune(keep=keep, timeout=0)
+            except CacheBusy:
+                pass
 
     # --- loading ---------------------------------------------------------
 
@@ -375,16 +454,18 @@ class Registry:
         extra types a skops file may construct; ``model`` is a torch module
         to load weights into; ``providers`` are onnxruntime's.
         """
-        info = self._fetch(name, version, offline)
         opts = {"trusted": list(trusted or []), "model": model, "providers": list(providers or [])}
-        return _meta.read_model(info.path, allow_pickle=allow_pickle, force=force, options=opts)
+        with self._cache_use() as keep:
+            info = self._fetch(name, version, offline, keep)
+            return _meta.read_model(info.path, allow_pickle=allow_pickle, force=force, options=opts)
 
     def load_info(self, name: str, version: _refs.VersionSpec = None, *, offline: bool = False) -> ModelInfo:
         """Returns a saved model's version, ``modelry.json`` and input
         example, without loading the model."""
-        info = self._fetch(name, version, offline)
-        meta = _meta.read_metadata(info.path)
-        return ModelInfo(info.version, meta, _meta.read_example(info.path, meta), info.path)
+        with self._cache_use() as keep:
+            info = self._fetch(name, version, offline, keep)
+            meta = _meta.read_metadata(info.path)
+            return ModelInfo(info.version, meta, _meta.read_example(info.path, meta), info.path)
 
     def load_files(
         self, name: str, version: _refs.VersionSpec = None, dest: Optional[PathLike] = None, *,
@@ -395,17 +476,22 @@ class Registry:
         With ``dest`` the files are copied there (hard-linked with
         ``link=True``; then do not edit them) and ``dest`` is returned.
         Without, the returned folder is inside the cache and read-only: its
-        files are links to cached blobs.
+        files are links to cached blobs (with a cache size limit, a later
+        load or save may prune them: pass ``dest`` for a lasting copy).
         """
-        info = self._fetch(name, version, offline)
-        if dest is None:
-            return info.path
-        blobs = {f.path: self.cache.blob_path(f.digest) for f in info.version.files if not f.is_link}
-        return _transfer.materialize(info.version.files, blobs, dest, link=link)
+        with self._cache_use() as keep:
+            info = self._fetch(name, version, offline, keep)
+            if dest is None:
+                return info.path
+            blobs = {f.path: self.cache.blob_path(f.digest) for f in info.version.files if not f.is_link}
+            return _transfer.materialize(info.version.files, blobs, dest, link=link)
 
-    def _fetch(self, name: str, version: _refs.VersionSpec, offline: bool) -> "_Fetched":
+    def _fetch(self, name: str, version: _refs.VersionSpec, offline: bool, keep: "set[str]") -> "_Fetched":
+        """Resolves a version and makes its files present in the cache;
+        adds their digests to ``keep`` (spared by the prune that follows)."""
         ref, model, kind = _refs.resolve_args(name, version)
         v, client = self._resolve(ref, model, kind, offline)
+        keep.update(f.digest for f in v.files if not f.is_link)
         _, report = _transfer.download(client, v.files, self.cache, parallelism=self.parallelism, progress=self.progress)
         v.download_report = report
         return _Fetched(v, self.cache.tree(v.digest, v.files))
