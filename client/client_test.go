@@ -81,6 +81,12 @@ func TestRequests(t *testing.T) {
 			return err
 		},
 			`GET /api/v1/models/m/versions?include_deleted=true&page_size=5&tag=k%3Dv auth=Bearer tok if-match=`},
+		{func() error { _, err := c.ListModels(ctx, ModelQuery{Kind: KindDataset}); return err },
+			`GET /api/v1/models?kind=dataset auth=Bearer tok if-match=`},
+		{func() error { _, err := c.Lineage(ctx, "churn@prod", 3); return err },
+			`GET /api/v1/lineage?depth=3&ref=churn%40prod auth=Bearer tok if-match=`},
+		{func() error { _, err := c.UsedBy(ctx, "sales", 0); return err },
+			`GET /api/v1/used-by?ref=sales auth=Bearer tok if-match=`},
 	}
 	for _, tt := range tests {
 		if err := tt.call(); err != nil {

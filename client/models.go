@@ -10,6 +10,7 @@ import (
 
 // ModelQuery filters a model listing. Zero fields do not filter.
 type ModelQuery struct {
+	Kind      string // KindModel or KindDataset; both when empty
 	Prefix    string // name prefix
 	Tag       string // "KEY" (has the tag) or "KEY=VALUE"
 	Alias     string // only models with this alias set
@@ -25,6 +26,7 @@ type ModelPage struct {
 
 func (q ModelQuery) values() url.Values {
 	v := url.Values{}
+	setNonEmpty(v, "kind", q.Kind)
 	setNonEmpty(v, "prefix", q.Prefix)
 	setNonEmpty(v, "tag", q.Tag)
 	setNonEmpty(v, "alias", q.Alias)

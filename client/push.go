@@ -18,6 +18,8 @@ type PushOptions struct {
 	Tags        map[string]string
 	Aliases     []string // pointed at the new version in the same commit
 	Source      *Source
+	Kind        string        // KindDataset to push a dataset; KindModel when empty
+	Lineage     *LineageInput // datasets and parent the version was made from
 
 	// Parallelism is how many blobs upload at once; 4 when 0.
 	Parallelism int
@@ -94,6 +96,7 @@ func newVersion(files []localFile, o PushOptions) NewVersion {
 	nv := NewVersion{
 		Label: o.Label, Description: o.Description, Metrics: o.Metrics, Params: o.Params,
 		Tags: o.Tags, Aliases: o.Aliases, Source: o.Source, Files: make([]File, len(files)),
+		Kind: o.Kind, Lineage: o.Lineage,
 	}
 	for i, f := range files {
 		nv.Files[i] = File{Path: f.path, Size: f.size, Digest: f.digest, Mode: f.mode, Target: f.target}

@@ -4,9 +4,17 @@ import "time"
 
 // The types below mirror the JSON shapes of api/openapi.yaml.
 
-// Model is a named collection of versions.
+// Kinds of name: a name holds models or datasets, never both.
+const (
+	KindModel   = "model"
+	KindDataset = "dataset"
+)
+
+// Model is a named collection of versions of a model or, when Kind is
+// KindDataset, of a dataset.
 type Model struct {
 	Name         string            `json:"name"`
+	Kind         string            `json:"kind"`
 	Description  string            `json:"description"`
 	Tags         map[string]string `json:"tags"`
 	Aliases      map[string]int64  `json:"aliases"`      // alias -> version number
@@ -20,6 +28,7 @@ type Model struct {
 // NewModel creates an empty model.
 type NewModel struct {
 	Name        string            `json:"name"`
+	Kind        string            `json:"kind,omitempty"` // KindModel when empty
 	Description string            `json:"description,omitempty"`
 	Tags        map[string]string `json:"tags,omitempty"`
 }
@@ -78,6 +87,44 @@ type NewVersion struct {
 	Source      *Source            `json:"source,omitempty"`
 	Files       []File             `json:"files"`
 	Aliases     []string           `json:"aliases,omitempty"`
+	// Kind is the kind the name must be (KindModel when empty); a new name
+	// gets it.
+	Kind    string        `json:"kind,omitempty"`
+	Lineage *LineageInput `json:"lineage,omitempty"`
+}
+
+// LineageInput declares what a new version was made from, as references
+// the server resolves when it creates the version.
+type LineageInput struct {
+	Datasets []DatasetInput `json:"datasets,omitempty"`
+	Parent   string         `json:"parent,omitempty"` // a version of the same kind, e.g. "base@2"
+}
+
+// DatasetInput is one dataset version used in a role, e.g. {"train", "sales/3"}.
+type DatasetInput struct {
+	Role string `json:"role"`
+	Ref  string `json:"ref"`
+}
+
+// Lineage is what a version was made from, each reference resolved to one
+// version when the version was created.
+type Lineage struct {
+	Datasets []DatasetUse    `json:"datasets,omitempty"`
+	Parent   *VersionPointer `json:"parent,omitempty"`
+}
+
+// DatasetUse is one dataset version a version used, in Role.
+type DatasetUse struct {
+	Role string `json:"role"`
+	VersionPointer
+}
+
+// VersionPointer names one version exactly; Ref is what the pusher wrote.
+type VersionPointer struct {
+	Ref     string `json:"ref,omitempty"`
+	Name    string `json:"name"`
+	Version int64  `json:"version"`
+	Digest  string `json:"digest"`
 }
 
 // Version is an immutable snapshot of a model's files plus its metadata.
@@ -91,6 +138,7 @@ type Version struct {
 	Params      map[string]string  `json:"params"`
 	Tags        map[string]string  `json:"tags"`
 	Source      Source             `json:"source"`
+	Lineage     Lineage            `json:"lineage"`
 	Files       []File             `json:"files"`
 	Size        int64              `json:"size"`
 	Aliases     []string           `json:"aliases"`

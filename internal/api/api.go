@@ -79,6 +79,8 @@ func (h *Handler) routes() {
 	h.route("DELETE /api/v1/models/{model}/versions/{version}", h.deleteVersion)
 	h.route("GET /api/v1/models/{model}/versions/{version}/files/{path...}", h.getFile)
 	h.route("GET /api/v1/resolve", h.resolve)
+	h.route("GET /api/v1/lineage", h.lineage)
+	h.route("GET /api/v1/used-by", h.usedBy)
 
 	h.route("GET /api/v1/models/{model}/aliases", h.listAliases)
 	h.route("GET /api/v1/models/{model}/aliases/{alias}", h.getAlias)

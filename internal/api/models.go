@@ -8,6 +8,7 @@ import (
 
 type newModelRequest struct {
 	Name        string            `json:"name"`
+	Kind        string            `json:"kind"`
 	Description string            `json:"description"`
 	Tags        map[string]string `json:"tags"`
 }
@@ -34,7 +35,7 @@ func (h *Handler) listModels(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	ms, next, err := h.svc.ListModels(r.Context(), registry.ModelQuery{
-		Prefix: q.Get("prefix"), Tag: queryTag(r), Alias: q.Get("alias"), Page: page,
+		Kind: q.Get("kind"), Prefix: q.Get("prefix"), Tag: queryTag(r), Alias: q.Get("alias"), Page: page,
 	})
 	if err != nil {
 		return err

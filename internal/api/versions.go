@@ -15,6 +15,29 @@ type newVersionRequest struct {
 	Source      registry.Source    `json:"source"`
 	Files       []registry.File    `json:"files"`
 	Aliases     []string           `json:"aliases"`
+	Kind        string             `json:"kind"`
+	Lineage     lineageRequest     `json:"lineage"`
+}
+
+// lineageRequest is the lineage a push declares, as references.
+type lineageRequest struct {
+	Datasets []struct {
+		Role string `json:"role"`
+		Ref  string `json:"ref"`
+	} `json:"datasets"`
+	Parent string `json:"parent"`
+}
+
+func (req newVersionRequest) newVersion() registry.NewVersion {
+	nv := registry.NewVersion{
+		Label: req.Label, Description: req.Description, Metrics: req.Metrics, Params: req.Params,
+		Tags: req.Tags, Source: req.Source, Files: req.Files, Aliases: req.Aliases,
+		Kind: req.Kind, Lineage: registry.LineageInput{Parent: req.Lineage.Parent},
+	}
+	for _, d := range req.Lineage.Datasets {
+		nv.Lineage.Datasets = append(nv.Lineage.Datasets, registry.DatasetInput{Role: d.Role, Ref: d.Ref})
+	}
+	return nv
 }
 
 type versionList struct {
@@ -45,7 +68,7 @@ func (h *Handler) createVersion(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	v, err := h.svc.CreateVersion(r.Context(), r.PathValue("model"), registry.NewVersion(req))
+	v, err := h.svc.CreateVersion(r.Context(), r.PathValue("model"), req.newVersion())
 	if err != nil {
 		return err
 	}

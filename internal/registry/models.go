@@ -5,12 +5,16 @@ import "context"
 // NewModel is what a caller gives to create a model.
 type NewModel struct {
 	Name        string
+	Kind        string // KindModel (when "") or KindDataset; never changes
 	Description string
 	Tags        map[string]string
 }
 
 func (m NewModel) validate() error {
 	if err := ValidateModelName(m.Name); err != nil {
+		return err
+	}
+	if _, err := kindOrModel(m.Kind); err != nil {
 		return err
 	}
 	if err := ValidateDescription(m.Description); err != nil {
@@ -34,8 +38,9 @@ func (s *Service) CreateModel(ctx context.Context, in NewModel) (m Model, err er
 
 func (s *Service) createModel(ctx context.Context, tx WriteTx, p Principal, in NewModel) (Model, error) {
 	now := s.clock()
+	kind, _ := kindOrModel(in.Kind) // checked by validate
 	m := Model{
-		Name: in.Name, Description: in.Description, Tags: nonNil(in.Tags),
+		Name: in.Name, Kind: kind, Description: in.Description, Tags: nonNil(in.Tags),
 		CreatedAt: now, UpdatedAt: now, CreatedBy: p.Name, Aliases: map[string]int64{},
 	}
 	if err := tx.CreateModel(ctx, m); err != nil {
@@ -44,7 +49,7 @@ func (s *Service) createModel(ctx context.Context, tx WriteTx, p Principal, in N
 		}
 		return Model{}, err
 	}
-	return m, s.appendEvent(ctx, tx, p, EventModelCreated, m.Name, 0, nil)
+	return m, s.appendEvent(ctx, tx, p, EventModelCreated, m.Name, 0, map[string]any{"kind": m.Kind})
 }
 
 // GetModel returns one model.
@@ -63,6 +68,11 @@ func (s *Service) GetModel(ctx context.Context, name string) (m Model, err error
 func (s *Service) ListModels(ctx context.Context, q ModelQuery) (ms []Model, next string, err error) {
 	if err := validateTagFilter(q.Tag); err != nil {
 		return nil, "", err
+	}
+	if q.Kind != "" {
+		if err := ValidateKind(q.Kind); err != nil {
+			return nil, "", err
+		}
 	}
 	err = s.view(ctx, RoleReader, func(tx ReadTx) error {
 		ms, next, err = tx.ListModels(ctx, q)

@@ -30,6 +30,7 @@ type Store interface {
 type ReadTx interface {
 	ModelReader
 	VersionReader
+	LineageReader
 	AliasReader
 	EventReader
 	TokenReader
@@ -67,6 +68,7 @@ type TagFilter struct {
 
 // ModelQuery filters a model listing, ordered by name.
 type ModelQuery struct {
+	Kind   string     // KindModel or KindDataset; "" lists both
 	Prefix string     // name prefix
 	Tag    *TagFilter // model tag
 	Alias  string     // models that have this alias set
@@ -83,7 +85,8 @@ type ModelReader interface {
 
 // ModelWriter changes models.
 type ModelWriter interface {
-	// CreateModel returns KindAlreadyExists when the name is taken.
+	// CreateModel returns KindAlreadyExists when the name is taken. Kind
+	// is stored as given ("" is stored as KindModel) and never changes.
 	CreateModel(ctx context.Context, m Model) error
 	// UpdateModel stores Description, Tags (replacing them), UpdatedAt,
 	// LastNumber and VersionCount. Aliases are written through AliasWriter.
@@ -92,8 +95,11 @@ type ModelWriter interface {
 	// history. Events stay.
 	DeleteModel(ctx context.Context, name string) error
 	// RenameModel moves a model with its tags, versions, aliases and alias
-	// history to a new name. KindNotFound when from does not exist,
-	// KindAlreadyExists when to is taken. Events keep the old name.
+	// history to a new name. Lineage follows: versions that name the model
+	// as an input (Version.Lineage, LineageReader.UsedBy) name it by its new
+	// name, though the Ref each caller wrote stays as written. KindNotFound
+	// when from does not exist, KindAlreadyExists when to is taken. Events
+	// keep the old name.
 	RenameModel(ctx context.Context, from, to string) error
 }
 
@@ -123,12 +129,31 @@ type VersionReader interface {
 
 // VersionWriter changes versions.
 type VersionWriter interface {
-	// InsertVersion stores a new version. KindAlreadyExists when a live
+	// InsertVersion stores a new version with its lineage, whose inputs
+	// become visible to LineageReader.UsedBy. KindAlreadyExists when a live
 	// version of the model already has the label, or the number is taken.
 	InsertVersion(ctx context.Context, v Version) error
 	// UpdateVersion stores Description, Tags (replacing them) and DeletedAt.
 	// A deleted version's label is free for reuse.
 	UpdateVersion(ctx context.Context, v Version) error
+}
+
+// LineageEdge is one input of a version: the version Model/Number used
+// Upstream in Role ("train", "eval", ... or RoleParent).
+type LineageEdge struct {
+	Model    string
+	Number   int64
+	Role     string
+	Upstream VersionPointer // Ref is what the downstream version's creator wrote
+}
+
+// LineageReader answers the downstream direction of lineage; the upstream
+// direction is each version's own Lineage.
+type LineageReader interface {
+	// UsedBy lists the inputs naming version number of upstream (number 0:
+	// any version of it) declared by live versions, ordered by downstream
+	// model, number and position, at most limit of them (0: no limit).
+	UsedBy(ctx context.Context, upstream string, number int64, limit int) ([]LineageEdge, error)
 }
 
 // HistoryQuery selects alias moves, newest first.

@@ -17,6 +17,13 @@ type NewVersion struct {
 	Source      Source
 	Files       []File
 	Aliases     []string // set to the new version in the same transaction
+
+	// Kind is the kind the caller expects the name to be (KindModel when
+	// ""): a name of the other kind is refused, a new name gets this kind.
+	Kind string
+	// Lineage lists the dataset versions and the parent version this one
+	// was made from, as references resolved in the same transaction.
+	Lineage LineageInput
 }
 
 // validate checks everything about a new version that needs no store, and
@@ -37,6 +44,12 @@ func (in NewVersion) validate() ([]File, error) {
 		return nil, err
 	}
 	if err := ValidateTags("tag", in.Tags); err != nil {
+		return nil, err
+	}
+	if _, err := kindOrModel(in.Kind); err != nil {
+		return nil, err
+	}
+	if err := in.Lineage.validate(); err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}
@@ -79,10 +92,18 @@ func (s *Service) CreateVersion(ctx context.Context, model string, in NewVersion
 }
 
 func (s *Service) insertVersion(ctx context.Context, tx WriteTx, p Principal, model string, in NewVersion, files []File) (Version, error) {
+	kind, _ := kindOrModel(in.Kind) // checked by validate
 	m, err := tx.GetModel(ctx, model)
 	if Is(err, KindNotFound) {
-		m, err = s.createModel(ctx, tx, p, NewModel{Name: model})
+		m, err = s.createModel(ctx, tx, p, NewModel{Name: model, Kind: kind})
 	}
+	if err != nil {
+		return Version{}, err
+	}
+	if m.Kind != kind {
+		return Version{}, kindMismatch(m, kind)
+	}
+	lineage, err := s.resolveLineage(ctx, tx, kind, in.Lineage)
 	if err != nil {
 		return Version{}, err
 	}
@@ -91,7 +112,7 @@ func (s *Service) insertVersion(ctx context.Context, tx WriteTx, p Principal, mo
 		Model: model, Number: m.LastNumber + 1, Label: in.Label,
 		Digest: ManifestDigest(files), Description: in.Description,
 		Metrics: nonNil(in.Metrics), Params: nonNil(in.Params), Tags: nonNil(in.Tags),
-		Source: in.Source, Files: files, Size: ManifestSize(files),
+		Source: in.Source, Lineage: lineage, Files: files, Size: ManifestSize(files),
 		Aliases: []string{}, CreatedBy: p.Name, CreatedAt: now,
 	}
 	if err := tx.InsertVersion(ctx, v); err != nil {

@@ -194,11 +194,12 @@ type searchModelsResponse struct {
 	Next   string                `json:"next_page_token,omitempty"`
 }
 
-// allModels reads every model. Search runs in memory over them: fine for
-// thousands of models; a store-side query is the scaling path.
+// allModels reads every model, not datasets: MLflow has no datasets in its
+// registry, so its clients never see them. Search runs in memory over them:
+// fine for thousands of models; a store-side query is the scaling path.
 func (h *Handler) allModels(ctx context.Context) ([]registry.Model, error) {
 	var all []registry.Model
-	q := registry.ModelQuery{Page: registry.Page{Size: registry.MaxPageSize}}
+	q := registry.ModelQuery{Kind: registry.KindModel, Page: registry.Page{Size: registry.MaxPageSize}}
 	for {
 		ms, next, err := h.reg.ListModels(ctx, q)
 		if err != nil {

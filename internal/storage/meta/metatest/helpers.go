@@ -29,6 +29,7 @@ func digestOf(s string) string {
 func newModel(name string) registry.Model {
 	return registry.Model{
 		Name:        name,
+		Kind:        registry.KindModel,
 		Description: "the " + name + " model",
 		Tags:        map[string]string{},
 		CreatedAt:   t0,

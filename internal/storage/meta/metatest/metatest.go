@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"Events", eventTests},
 		{"Tokens", tokenTests},
 		{"Rename", renameTests},
+		{"Lineage", lineageTests},
 		{"Transactions", txTests},
 		{"Shapes", shapeTests},
 	}

@@ -21,15 +21,21 @@
 // order at Open inside one transaction; schema_version records each applied
 // one. The tables:
 //
-//	models        name PK, description, created_at, updated_at, created_by,
-//	              last_number, version_count
+//	models        name PK, kind ('model' or 'dataset'), description,
+//	              created_at, updated_at, created_by, last_number,
+//	              version_count; index (kind, name)
 //	model_tags    (model, key) PK -> value; index (key, value)
 //	versions      (model, number) PK, label, digest, description, metrics,
-//	              params, source and files as JSON, size, created_by,
+//	              params, source, lineage and files as JSON, size, created_by,
 //	              created_at, deleted_at (NULL while live).
 //	              Indexes: unique (model, label) over live labelled rows;
 //	              (model, digest, number); (model, number) over live rows
 //	version_tags  (model, number, key) PK -> value; index (model, key, value)
+//	version_inputs (model, number, seq) PK -> role, upstream,
+//	              upstream_number, upstream_digest: the lineage JSON once
+//	              more, one row per input; index (upstream, upstream_number, model,
+//	              number, seq)
+//	              for used-by queries; no foreign key on the upstream side
 //	aliases       (model, alias) PK -> version, updated_at, updated_by;
 //	              indexes (model, version) and (alias)
 //	alias_moves   seq AUTOINCREMENT, model, alias, from_version, to_version,

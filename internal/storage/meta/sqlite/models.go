@@ -9,7 +9,7 @@ import (
 )
 
 // selectModels reads models with their tags and aliases in one statement.
-const selectModels = `SELECT m.name, m.description, m.created_at, m.updated_at, m.created_by,
+const selectModels = `SELECT m.name, m.kind, m.description, m.created_at, m.updated_at, m.created_by,
 	m.last_number, m.version_count,
 	(SELECT json_group_object(t.key, t.value) FROM model_tags t WHERE t.model = m.name),
 	(SELECT json_group_object(a.alias, a.version) FROM aliases a WHERE a.model = m.name)
@@ -19,7 +19,7 @@ func scanModel(row scanner) (registry.Model, error) {
 	var m registry.Model
 	var created, updated int64
 	var tags, aliases string
-	err := row.Scan(&m.Name, &m.Description, &created, &updated, &m.CreatedBy,
+	err := row.Scan(&m.Name, &m.Kind, &m.Description, &created, &updated, &m.CreatedBy,
 		&m.LastNumber, &m.VersionCount, &tags, &aliases)
 	if err != nil {
 		return m, err
@@ -53,6 +53,9 @@ func (tx *readTx) ListModels(ctx context.Context, q registry.ModelQuery) ([]regi
 			return nil, "", err
 		}
 		conds, args = append(conds, "m.name > ?"), append(args, after)
+	}
+	if q.Kind != "" {
+		conds, args = append(conds, "m.kind = ?"), append(args, q.Kind)
 	}
 	if q.Prefix != "" {
 		conds, args = append(conds, "m.name >= ?"), append(args, q.Prefix)
@@ -93,10 +96,14 @@ func (tx *readTx) requireModel(ctx context.Context, name string) error {
 }
 
 func (tx *writeTx) CreateModel(ctx context.Context, m registry.Model) error {
+	kind := m.Kind
+	if kind == "" {
+		kind = registry.KindModel
+	}
 	_, err := tx.c.exec(ctx, `INSERT INTO models
-		(name, description, created_at, updated_at, created_by, last_number, version_count)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		m.Name, m.Description, nanos(m.CreatedAt), nanos(m.UpdatedAt), m.CreatedBy, m.LastNumber, m.VersionCount)
+		(name, kind, description, created_at, updated_at, created_by, last_number, version_count)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.Name, kind, m.Description, nanos(m.CreatedAt), nanos(m.UpdatedAt), m.CreatedBy, m.LastNumber, m.VersionCount)
 	if isUnique(err) {
 		return registry.E(registry.KindAlreadyExists, "model %q already exists", m.Name)
 	}

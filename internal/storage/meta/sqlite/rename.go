@@ -11,7 +11,7 @@ import (
 // renameTables are the tables whose model column follows a rename, children
 // after the models row. Foreign keys are checked at commit
 // (defer_foreign_keys), when every row carries the new name.
-var renameTables = []string{"models", "model_tags", "versions", "version_tags", "aliases", "alias_moves"}
+var renameTables = []string{"models", "model_tags", "versions", "version_tags", "version_inputs", "aliases", "alias_moves"}
 
 // RenameModel moves a model and every row under it to a new name.
 func (tx *writeTx) RenameModel(ctx context.Context, from, to string) error {
@@ -41,5 +41,5 @@ func (tx *writeTx) RenameModel(ctx context.Context, from, to string) error {
 			}
 		}
 	}
-	return nil
+	return tx.renameInputs(ctx, from, to)
 }

@@ -172,6 +172,8 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		selectVersions + " WHERE v.model = ? AND v.deleted_at IS NULL ORDER BY v.number DESC LIMIT ?",
 		selectModels + " WHERE m.name = ?",
 		selectModels + " WHERE m.name > ? ORDER BY m.name LIMIT ?",
+		selectModels + " WHERE m.kind = ? AND m.name > ? ORDER BY m.name LIMIT ?",
+		selectInputs + " AND i.upstream_number = ? ORDER BY i.model, i.number, i.seq LIMIT ?",
 	} {
 		rows, err := c.c.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, make([]any, strings.Count(q, "?"))...)
 		if err != nil {

@@ -13,18 +13,18 @@ import (
 // selectVersions reads versions with their tags and the aliases pointing at
 // them in one statement.
 const selectVersions = `SELECT v.model, v.number, v.label, v.digest, v.description,
-	v.metrics, v.params, v.source, v.files, v.size, v.created_by, v.created_at, v.deleted_at,
+	v.metrics, v.params, v.source, v.lineage, v.files, v.size, v.created_by, v.created_at, v.deleted_at,
 	(SELECT json_group_object(t.key, t.value) FROM version_tags t WHERE t.model = v.model AND t.number = v.number),
 	(SELECT json_group_array(a.alias) FROM aliases a WHERE a.model = v.model AND a.version = v.number)
 FROM versions v`
 
 func scanVersion(row scanner) (registry.Version, error) {
 	var v registry.Version
-	var metrics, params, source, files, tags, aliases string
+	var metrics, params, source, lineage, files, tags, aliases string
 	var created int64
 	var deleted sql.NullInt64
 	err := row.Scan(&v.Model, &v.Number, &v.Label, &v.Digest, &v.Description,
-		&metrics, &params, &source, &files, &v.Size, &v.CreatedBy, &created, &deleted, &tags, &aliases)
+		&metrics, &params, &source, &lineage, &files, &v.Size, &v.CreatedBy, &created, &deleted, &tags, &aliases)
 	if err != nil {
 		return v, err
 	}
@@ -39,6 +39,9 @@ func scanVersion(row scanner) (registry.Version, error) {
 		return v, err
 	}
 	if err = json.Unmarshal([]byte(source), &v.Source); err != nil {
+		return v, err
+	}
+	if err = json.Unmarshal([]byte(lineage), &v.Lineage); err != nil {
 		return v, err
 	}
 	v.Files, v.Aliases = []registry.File{}, []string{}
@@ -188,9 +191,9 @@ func (tx *writeTx) InsertVersion(ctx context.Context, v registry.Version) error 
 		return err
 	}
 	_, err = tx.c.exec(ctx, `INSERT INTO versions (model, number, label, digest, description,
-		metrics, params, source, files, size, created_by, created_at, deleted_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		v.Model, v.Number, v.Label, v.Digest, v.Description, cols[0], cols[1], cols[2], cols[3],
+		metrics, params, source, lineage, files, size, created_by, created_at, deleted_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		v.Model, v.Number, v.Label, v.Digest, v.Description, cols[0], cols[1], cols[2], cols[4], cols[3],
 		v.Size, v.CreatedBy, nanos(v.CreatedAt), nullNanos(v.DeletedAt))
 	switch {
 	case isForeignKey(err):
@@ -203,14 +206,17 @@ func (tx *writeTx) InsertVersion(ctx context.Context, v registry.Version) error 
 	case err != nil:
 		return storeError(ctx, err, "insert version %d of %q", v.Number, v.Model)
 	}
-	return tx.insertVersionTags(ctx, v.Model, v.Number, v.Tags)
+	if err := tx.insertVersionTags(ctx, v.Model, v.Number, v.Tags); err != nil {
+		return err
+	}
+	return tx.insertInputs(ctx, v)
 }
 
-// versionJSON encodes the JSON columns: metrics, params, source, files.
-// Nil maps and slices are stored as {} and [].
-func versionJSON(v registry.Version) ([4]string, error) {
-	var cols [4]string
-	values := [4]any{v.Metrics, v.Params, v.Source, v.Files}
+// versionJSON encodes the JSON columns: metrics, params, source, files,
+// lineage. Nil maps and slices are stored as {} and [].
+func versionJSON(v registry.Version) ([5]string, error) {
+	var cols [5]string
+	values := [5]any{v.Metrics, v.Params, v.Source, v.Files, v.Lineage}
 	if v.Metrics == nil {
 		values[0] = map[string]float64{}
 	}

@@ -1,0 +1,304 @@
+package registry
+
+import (
+	"context"
+	"strconv"
+	"time"
+)
+
+// Graph bounds. Depth is counted in edges from the root.
+const (
+	DefaultGraphDepth = 10
+	MaxGraphDepth     = 100
+	MaxGraphNodes     = 1000
+)
+
+// Graph is a lineage graph: versions as nodes, "was made from" as edges
+// pointing from input to output. Root is the reference the walk started
+// from: one version ("churn/3"), or a name ("sales") for every version of it.
+type Graph struct {
+	Root  string      `json:"root"`
+	Nodes []GraphNode `json:"nodes"`
+	Edges []GraphEdge `json:"edges"`
+	// Truncated is set when the walk stopped at MaxGraphNodes; Depth
+	// bounds it silently, as asked.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// GraphNode is one version in a graph. ID is "name/number". Deleted marks a
+// version deleted since it was used (or whose whole model was): it is still
+// part of the record, with what the pointer to it recorded.
+type GraphNode struct {
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind"`
+	Name      string    `json:"name"`
+	Version   int64     `json:"version"`
+	Digest    string    `json:"digest"`
+	Label     string    `json:"label"`
+	CreatedAt time.Time `json:"created_at"`
+	Source    Source    `json:"source"`
+	Deleted   bool      `json:"deleted,omitempty"`
+}
+
+// GraphEdge says that From was an input of To, in Role ("train", "eval",
+// ... or RoleParent).
+type GraphEdge struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	Role string `json:"role"`
+}
+
+func nodeID(name string, number int64) string { return name + "/" + strconv.FormatInt(number, 10) }
+
+// checkDepth applies DefaultGraphDepth to 0 and refuses depths out of range.
+func checkDepth(depth int) (int, error) {
+	switch {
+	case depth == 0:
+		return DefaultGraphDepth, nil
+	case depth < 0 || depth > MaxGraphDepth:
+		return 0, E(KindInvalid, "depth %d is out of range; use 1 to %d (default %d)", depth, MaxGraphDepth, DefaultGraphDepth)
+	}
+	return depth, nil
+}
+
+// graphBuilder accumulates nodes and edges without duplicates.
+type graphBuilder struct {
+	g     Graph
+	nodes map[string]bool
+	edges map[GraphEdge]bool
+	kinds map[string]string // model name -> kind, "" when the model is gone
+}
+
+func newGraphBuilder(root string) *graphBuilder {
+	return &graphBuilder{
+		g:     Graph{Root: root, Nodes: []GraphNode{}, Edges: []GraphEdge{}},
+		nodes: map[string]bool{}, edges: map[GraphEdge]bool{}, kinds: map[string]string{},
+	}
+}
+
+func (b *graphBuilder) full() bool { return len(b.g.Nodes) >= MaxGraphNodes }
+
+// addNode adds v, or a stand-in built from pointer p when v is missing,
+// and reports whether it was new. kind is used when the model is gone.
+func (b *graphBuilder) addNode(ctx context.Context, tx ReadTx, p VersionPointer, fallbackKind string) (bool, error) {
+	id := nodeID(p.Name, p.Version)
+	if b.nodes[id] {
+		return false, nil
+	}
+	if b.full() {
+		b.g.Truncated = true
+		return false, nil
+	}
+	kind, err := b.kindOf(ctx, tx, p.Name)
+	if err != nil {
+		return false, err
+	}
+	n := GraphNode{ID: id, Kind: kind, Name: p.Name, Version: p.Version, Digest: p.Digest, Deleted: true}
+	if kind == "" {
+		n.Kind = fallbackKind
+	} else {
+		v, err := tx.GetVersion(ctx, p.Name, p.Version)
+		switch {
+		case err == nil:
+			n = versionNode(v, kind)
+		case !Is(err, KindNotFound):
+			return false, err
+		}
+	}
+	b.nodes[id] = true
+	b.g.Nodes = append(b.g.Nodes, n)
+	return true, nil
+}
+
+func versionNode(v Version, kind string) GraphNode {
+	return GraphNode{
+		ID: nodeID(v.Model, v.Number), Kind: kind, Name: v.Model, Version: v.Number, Digest: v.Digest,
+		Label: v.Label, CreatedAt: v.CreatedAt, Source: v.Source, Deleted: v.Deleted(),
+	}
+}
+
+// kindOf returns a model's kind, "" when it no longer exists.
+func (b *graphBuilder) kindOf(ctx context.Context, tx ReadTx, name string) (string, error) {
+	if k, ok := b.kinds[name]; ok {
+		return k, nil
+	}
+	m, err := tx.GetModel(ctx, name)
+	if err != nil && !Is(err, KindNotFound) {
+		return "", err
+	}
+	b.kinds[name] = m.Kind
+	return m.Kind, nil
+}
+
+func (b *graphBuilder) addEdge(e GraphEdge) {
+	if !b.edges[e] && b.nodes[e.From] && b.nodes[e.To] {
+		b.edges[e] = true
+		b.g.Edges = append(b.g.Edges, e)
+	}
+}
+
+// Lineage walks upstream from the version ref names: the dataset versions
+// and parent it was made from, theirs, and so on, at most depth edges away
+// (0: DefaultGraphDepth).
+func (s *Service) Lineage(ctx context.Context, ref string, depth int) (g Graph, err error) {
+	r, err := ParseRef(ref)
+	if err != nil {
+		return Graph{}, err
+	}
+	if depth, err = checkDepth(depth); err != nil {
+		return Graph{}, err
+	}
+	err = s.view(ctx, RoleReader, func(tx ReadTx) error {
+		root, err := s.resolve(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		b := newGraphBuilder(nodeID(root.Model, root.Number))
+		if _, err := b.addNode(ctx, tx, pointerTo(root), ""); err != nil {
+			return err
+		}
+		level := []Version{root}
+		for d := 0; d < depth && len(level) > 0 && !b.full(); d++ {
+			if level, err = s.upstreamStep(ctx, tx, b, level); err != nil {
+				return err
+			}
+		}
+		g = b.g
+		return nil
+	})
+	return g, err
+}
+
+// upstreamStep adds the inputs of every version of level and returns the
+// ones seen for the first time that still exist, to walk on from.
+func (s *Service) upstreamStep(ctx context.Context, tx ReadTx, b *graphBuilder, level []Version) ([]Version, error) {
+	var next []Version
+	for _, v := range level {
+		kind := b.kinds[v.Model]
+		for _, e := range inputsOfVersion(v) {
+			fallback := KindDataset
+			if e.Role == RoleParent {
+				fallback = kind
+			}
+			added, err := b.addNode(ctx, tx, e.Upstream, fallback)
+			if err != nil {
+				return nil, err
+			}
+			b.addEdge(GraphEdge{From: nodeID(e.Upstream.Name, e.Upstream.Version), To: nodeID(v.Model, v.Number), Role: e.Role})
+			if !added {
+				continue
+			}
+			up, err := tx.GetVersion(ctx, e.Upstream.Name, e.Upstream.Version)
+			switch {
+			case err == nil:
+				next = append(next, up)
+			case !Is(err, KindNotFound):
+				return nil, err
+			}
+		}
+	}
+	return next, nil
+}
+
+// inputsOfVersion lists v's lineage as edges: datasets, then the parent.
+func inputsOfVersion(v Version) []LineageEdge {
+	var out []LineageEdge
+	for _, d := range v.Lineage.Datasets {
+		out = append(out, LineageEdge{Model: v.Model, Number: v.Number, Role: d.Role, Upstream: d.VersionPointer})
+	}
+	if p := v.Lineage.Parent; p != nil {
+		out = append(out, LineageEdge{Model: v.Model, Number: v.Number, Role: RoleParent, Upstream: *p})
+	}
+	return out
+}
+
+func pointerTo(v Version) VersionPointer {
+	return VersionPointer{Name: v.Model, Version: v.Number, Digest: v.Digest}
+}
+
+// UsedBy walks downstream from ref: the live versions that declared it as a
+// dataset or parent, their users, and so on, at most depth edges away. A
+// reference without a selector ("sales") starts from every live version of
+// the name, not only the latest.
+func (s *Service) UsedBy(ctx context.Context, ref string, depth int) (g Graph, err error) {
+	r, err := ParseRef(ref)
+	if err != nil {
+		return Graph{}, err
+	}
+	if depth, err = checkDepth(depth); err != nil {
+		return Graph{}, err
+	}
+	whole := r.IsLatest() && !hasSelector(ref)
+	err = s.view(ctx, RoleReader, func(tx ReadTx) error {
+		var b *graphBuilder
+		var level []VersionPointer
+		if whole {
+			if _, err := tx.GetModel(ctx, r.Model); err != nil {
+				return err
+			}
+			b = newGraphBuilder(r.Model)
+			vs, _, err := tx.ListVersions(ctx, r.Model, VersionQuery{Page: Page{Size: MaxGraphNodes}})
+			if err != nil {
+				return err
+			}
+			for _, v := range vs {
+				level = append(level, pointerTo(v))
+			}
+		} else {
+			root, err := s.resolve(ctx, tx, r)
+			if err != nil {
+				return err
+			}
+			b = newGraphBuilder(nodeID(root.Model, root.Number))
+			level = []VersionPointer{pointerTo(root)}
+		}
+		for _, p := range level {
+			if _, err := b.addNode(ctx, tx, p, ""); err != nil {
+				return err
+			}
+		}
+		for d := 0; d < depth && len(level) > 0 && !b.full(); d++ {
+			if level, err = s.downstreamStep(ctx, tx, b, level); err != nil {
+				return err
+			}
+		}
+		g = b.g
+		return nil
+	})
+	return g, err
+}
+
+// downstreamStep adds the users of every version of level and returns
+// those seen for the first time.
+func (s *Service) downstreamStep(ctx context.Context, tx ReadTx, b *graphBuilder, level []VersionPointer) ([]VersionPointer, error) {
+	var next []VersionPointer
+	for _, p := range level {
+		edges, err := tx.UsedBy(ctx, p.Name, p.Version, MaxGraphNodes+1)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range edges {
+			down := VersionPointer{Name: e.Model, Version: e.Number}
+			added, err := b.addNode(ctx, tx, down, "")
+			if err != nil {
+				return nil, err
+			}
+			b.addEdge(GraphEdge{From: nodeID(p.Name, p.Version), To: nodeID(e.Model, e.Number), Role: e.Role})
+			if added {
+				next = append(next, down)
+			}
+		}
+	}
+	return next, nil
+}
+
+// hasSelector reports whether a reference as written names one version
+// ("iris/3", "models:/iris/latest"), as opposed to a bare name.
+func hasSelector(ref string) bool {
+	for i := 0; i < len(ref); i++ {
+		if ref[i] == '/' || ref[i] == ':' || ref[i] == '@' {
+			return true
+		}
+	}
+	return false
+}
