@@ -25,6 +25,7 @@ from .errors import (  # noqa: E402
     DirtyWorkTree,
     IntegrityError,
     InvalidArgument,
+    KindMismatch,
     LibraryVersionError,
     ModelryError,
     NotFound,
@@ -41,6 +42,6 @@ __all__ = [
     "Registry", "ModelInfo", "Model", "Version", "FileEntry", "Alias", "AliasMove", "Event",
     "UploadReport", "DownloadReport", "ModelryError", "NotFound", "AlreadyExists", "PermissionDenied",
     "InvalidArgument", "IntegrityError", "LibraryVersionError", "ServerError", "OfflineWarning",
-    "LibraryVersionWarning", "DirtyWorkTree", "CacheBusy", "LineageGraph", "LineageNode", "LineageEdge",
+    "LibraryVersionWarning", "DirtyWorkTree", "KindMismatch", "CacheBusy", "LineageGraph", "LineageNode", "LineageEdge",
     "PruneReport", "__version__",
 ]

@@ -101,8 +101,8 @@ class DatasetMethods:
 
     def lineage(self, name: str, version: _refs.VersionSpec = None, *, depth: Optional[int] = None) -> _lineage.LineageGraph:
         """What made a version, upstream: the dataset versions and parent
-        model versions it declares, theirs in turn, up to ``depth`` steps
-        (all when ``None``). See :class:`~modelry.lineage.LineageGraph`.
+        model versions it declares, theirs in turn, up to ``depth`` edges
+        away (1 to 100; the server's default, 10, when ``None``). See :class:`~modelry.lineage.LineageGraph`.
 
         Example::
 
@@ -112,8 +112,9 @@ class DatasetMethods:
         return self._graph("/api/v1/lineage", name, version, depth)
 
     def used_by(self, name: str, version: _refs.VersionSpec = None, *, depth: Optional[int] = None) -> _lineage.LineageGraph:
-        """What a version went into, downstream, up to ``depth`` steps. A
-        bare name (``"sales"``) means every version of it.
+        """What a version went into, downstream: the live versions that used
+        it as a dataset or parent, up to ``depth`` edges away (as in
+        :meth:`lineage`). A bare name (``"sales"``) means every version of it.
 
         Example::
 
@@ -123,7 +124,7 @@ class DatasetMethods:
         return self._graph("/api/v1/used-by", name, version, depth)
 
     def _graph(self, path: str, name: str, version: _refs.VersionSpec, depth: Optional[int]) -> _lineage.LineageGraph:
-        if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
-            raise InvalidArgument(f"depth is a number of steps, 1 or more (or None for all), not {depth!r}", code="INVALID_ARGUMENT")
+        if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= 100):
+            raise InvalidArgument(f"depth is a number of edges from 1 to 100 (or None for the server's default), not {depth!r}", code="INVALID_ARGUMENT")
         q = {"ref": _refs.to_ref(name, version), "depth": depth}
         return _lineage.LineageGraph.from_json(self.client.call("GET", path, query=q))  # type: ignore[attr-defined]

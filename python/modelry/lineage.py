@@ -36,7 +36,8 @@ VersionLike = Union[str, Version]
 class LineageNode:
     """One version in a lineage graph. ``kind`` is ``"model"`` or
     ``"dataset"``; ``id`` is its reference ``name/number``; ``source`` its
-    git and run provenance as the server stores it."""
+    git and run provenance as the server stores it; ``deleted`` is true when
+    the version (or its name) was deleted after it was used."""
 
     id: str
     kind: str
@@ -46,6 +47,7 @@ class LineageNode:
     label: str = ""
     created_at: Optional[_dt.datetime] = None
     source: Dict[str, Any] = field(default_factory=dict)
+    deleted: bool = False
 
     @classmethod
     def from_json(cls, d: Dict[str, Any]) -> "LineageNode":
@@ -53,7 +55,7 @@ class LineageNode:
         return cls(
             id=d["id"], kind=d.get("kind", "model"), name=d.get("name", ""), version=int(d.get("version", 0)),
             digest=d.get("digest", ""), label=d.get("label", ""), created_at=parse_time(d.get("created_at")),
-            source=dict(d.get("source") or {}),
+            source=dict(d.get("source") or {}), deleted=bool(d.get("deleted", False)),
         )
 
 
@@ -76,11 +78,13 @@ class LineageEdge:
 class LineageGraph:
     """The versions reachable from ``root`` upstream (:meth:`Registry.lineage`)
     or downstream (:meth:`Registry.used_by`), and the edges between them,
-    from input to output. ``raw`` keeps the answer as sent."""
+    from input to output. ``truncated`` is true when the server stopped the
+    walk at its node limit (1000). ``raw`` keeps the answer as sent."""
 
     root: str
     nodes: List[LineageNode] = field(default_factory=list)
     edges: List[LineageEdge] = field(default_factory=list)
+    truncated: bool = False
     raw: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -88,7 +92,8 @@ class LineageGraph:
         """Builds a LineageGraph from the server's JSON."""
         return cls(
             root=d.get("root", ""), nodes=[LineageNode.from_json(n) for n in d.get("nodes") or []],
-            edges=[LineageEdge.from_json(e) for e in d.get("edges") or []], raw=d,
+            edges=[LineageEdge.from_json(e) for e in d.get("edges") or []],
+            truncated=bool(d.get("truncated", False)), raw=d,
         )
 
     def node(self, id: str) -> LineageNode:

@@ -23,7 +23,7 @@ from . import transfer as _transfer
 from ._dataset_api import DatasetMethods
 from ._http import HTTPClient
 from .cache import Cache
-from .errors import CacheBusy, InvalidArgument, ServerError
+from .errors import CacheBusy, InvalidArgument, KindMismatch, ServerError
 from .types import Alias, AliasMove, Event, Model, Version
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -108,13 +108,19 @@ class Registry(DatasetMethods):
 
     # --- models ----------------------------------------------------------
 
-    def register(self, name: str, description: str = "", tags: Optional[Mapping[str, str]] = None, *, exist_ok: bool = False) -> Model:
-        """Creates an empty model. Raises :class:`AlreadyExists` if it exists,
-        unless ``exist_ok=True`` (then the existing model is returned
-        unchanged). Saving a version creates its model too."""
+    def register(
+        self, name: str, description: str = "", tags: Optional[Mapping[str, str]] = None, *,
+        kind: str = "model", exist_ok: bool = False,
+    ) -> Model:
+        """Creates an empty model (or dataset, with ``kind="dataset"``).
+        Raises :class:`AlreadyExists` if the name exists, unless
+        ``exist_ok=True`` (then the existing one is returned unchanged).
+        Saving a version creates its name too."""
         from .errors import AlreadyExists
 
         body: Dict[str, Any] = {"name": name, "description": description, "tags": dict(tags or {})}
+        if kind != "model":
+            body["kind"] = kind
         try:
             return Model.from_json(self.client.call("POST", "/api/v1/models", json_body=body))
         except AlreadyExists:
@@ -401,7 +407,7 @@ class Registry(DatasetMethods):
             }
             if label:
                 body["label"] = label
-            v = Version.from_json(self.client.call("POST", f"/api/v1/models/{_q(name)}/versions", json_body=body))
+            v = Version.from_json(self._create_version(name, body))
             v.upload_report = report
             if adopt:  # the files save wrote are moved into the cache: loading them needs no download
                 for f in local:
@@ -409,6 +415,16 @@ class Registry(DatasetMethods):
                         self.cache.adopt(f.abs, f.digest)
                         keep.add(f.digest)
             return v
+
+    def _create_version(self, name: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        try:
+            return dict(self.client.call("POST", f"/api/v1/models/{_q(name)}/versions", json_body=body))
+        except InvalidArgument as e:
+            for kind, call in (("dataset", "save_dataset"), ("model", "save or save_files")):
+                if e.code == "FAILED_PRECONDITION" and f'"{name}" is a {kind}, not a' in e.message:
+                    msg = f'"{name}" is a {kind}; a name holds models or datasets, never both: use {call} for it, or another name'
+                    raise KindMismatch(msg, kind, status=e.status) from e
+            raise
 
     @contextmanager
     def _cache_use(self) -> Iterator["set[str]"]:
