@@ -3,6 +3,7 @@ registry's transfer, cache and HTTP plumbing does the work)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -35,6 +36,8 @@ class DatasetMethods:
         params: Optional[Mapping[str, Any]] = None,
         tags: Optional[Mapping[str, str]] = None,
         alias: Union[str, Sequence[str], None] = None,
+        datasets: Optional[Mapping[str, Any]] = None,
+        parent: Optional[_lineage.VersionLike] = None,
         source: Optional[Mapping[str, Any]] = None,
         git: Union[bool, "PathLike"] = True,
         require_clean: bool = False,
@@ -47,7 +50,10 @@ class DatasetMethods:
         (stored as they are, named as :meth:`save_files` names them).
         Unchanged files are not sent again: re-saving an equal DataFrame
         uploads 0 bytes. Labels, aliases, tags, git capture and
-        ``require_clean`` work as in :meth:`save`.
+        ``require_clean`` work as in :meth:`save`; so does lineage: a
+        dataset derived from others names them in ``datasets`` (by role,
+        e.g. ``{"raw": "sales-raw/7"}``) and its previous dataset version
+        in ``parent``.
 
         Raises :class:`~modelry.errors.InvalidArgument` (code
         FAILED_PRECONDITION) when ``name`` is a model: models and datasets
@@ -58,7 +64,12 @@ class DatasetMethods:
             v = reg.save_dataset("sales", df, "2026-11", alias="current")
             reg.save_dataset("images", "./images/")
         """
-        meta = self._version_meta(None, None, None, source, git, require_clean, kind="dataset")  # type: ignore[attr-defined]
+        if not _datasets.is_dataframe(data) and not _is_paths(data):
+            raise InvalidArgument(
+                f"data must be a pandas DataFrame, a path, or a list of paths, not a {type(data).__module__}.{type(data).__qualname__}",
+                code="INVALID_ARGUMENT",
+            )
+        meta = self._version_meta(datasets, parent, None, source, git, require_clean, kind="dataset")  # type: ignore[attr-defined]
         if not _datasets.is_dataframe(data):
             return self._push(name, data, label, description, metrics, params, tags, alias, meta, adopt=False)  # type: ignore[attr-defined]
         stage = Path(tempfile.mkdtemp(prefix="save-", dir=self.cache.tmp_dir()))  # type: ignore[attr-defined]
@@ -128,3 +139,9 @@ class DatasetMethods:
             raise InvalidArgument(f"depth is a number of edges from 1 to 100 (or None for the server's default), not {depth!r}", code="INVALID_ARGUMENT")
         q = {"ref": _refs.to_ref(name, version), "depth": depth}
         return _lineage.LineageGraph.from_json(self.client.call("GET", path, query=q))  # type: ignore[attr-defined]
+
+
+def _is_paths(x: Any) -> bool:
+    if isinstance(x, (str, os.PathLike)):
+        return True
+    return isinstance(x, (list, tuple)) and bool(x) and all(isinstance(p, (str, os.PathLike)) for p in x)

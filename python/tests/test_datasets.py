@@ -128,6 +128,22 @@ def test_model_lineage_both_ways(reg, name, tmp_path, data_names):
         reg.lineage(churn, depth=0)
 
 
+def test_a_dataset_derived_from_datasets(reg, name):
+    raw, clean = f"{name}-raw", f"{name}-clean"
+    r = reg.save_dataset(raw, frame(seed=5))
+    c1 = reg.save_dataset(clean, frame(seed=5).dropna(), datasets={"raw": r})
+    c2 = reg.save_dataset(clean, frame(seed=6), datasets={"raw": f"{raw}/1"}, parent=c1)
+    assert c2.lineage["parent"]["version"] == 1 and c2.lineage["datasets"][0]["role"] == "raw"
+    g = reg.used_by(raw)
+    assert {(e.source, e.target, e.role) for e in g.edges} == {
+        (f"{raw}/1", f"{clean}/1", "raw"), (f"{raw}/1", f"{clean}/2", "raw"), (f"{clean}/1", f"{clean}/2", "parent"),
+    }
+    assert {n.kind for n in g.nodes} == {"dataset"}
+    with pytest.raises(modelry.InvalidArgument) as e:
+        reg.save_dataset(clean, {"not": "a frame"})
+    assert "pandas DataFrame, a path, or a list of paths" in e.value.message
+
+
 @pytest.fixture
 def data_names(name):
     return [f"{name}-{x}" for x in ("sales", "holdout", "base", "churn")]
