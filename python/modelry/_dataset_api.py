@@ -4,15 +4,14 @@ registry's transfer, cache and HTTP plumbing does the work)."""
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional, Sequence, Union
 
 from . import datasets as _datasets
 from . import lineage as _lineage
 from . import refs as _refs
 from . import transfer as _transfer
+from ._http import HTTPClient
+from .cache import Cache
 from .errors import InvalidArgument
 from .types import Model, Version
 
@@ -23,7 +22,11 @@ else:
 
 
 class DatasetMethods:
-    """Datasets and lineage; :class:`~modelry.Registry` has these methods."""
+    """Datasets and lineage; :class:`~modelry.Registry` has these methods
+    (they use its private save and fetch helpers)."""
+
+    client: HTTPClient
+    cache: Cache
 
     def save_dataset(
         self,
@@ -69,16 +72,14 @@ class DatasetMethods:
                 f"data must be a pandas DataFrame, a path, or a list of paths, not a {type(data).__module__}.{type(data).__qualname__}",
                 code="INVALID_ARGUMENT",
             )
-        meta = self._version_meta(datasets, parent, None, source, git, require_clean, kind="dataset")  # type: ignore[attr-defined]
+        meta = self._version_meta(datasets, parent, None, source, git, require_clean, kind="dataset")
         if not _datasets.is_dataframe(data):
-            return self._push(name, data, label, description, metrics, params, tags, alias, meta, adopt=False)  # type: ignore[attr-defined]
-        stage = Path(tempfile.mkdtemp(prefix="save-", dir=self.cache.tmp_dir()))  # type: ignore[attr-defined]
-        try:
+            with self._cache_use() as keep:
+                return self._push(name, data, label, description, metrics, params, tags, alias, meta, keep, adopt=False)
+        with self._staging() as (stage, keep):
             _datasets.write_dataframe(data, stage)
             local = _transfer.collect_files(stage)
-            return self._push(name, local, label, description, metrics, params, tags, alias, meta, adopt=True)  # type: ignore[attr-defined]
-        finally:
-            shutil.rmtree(stage, ignore_errors=True)
+            return self._push(name, local, label, description, metrics, params, tags, alias, meta, keep, adopt=True)
 
     def load_dataset(
         self, name: str, version: _refs.VersionSpec = None, *, dest: Optional["PathLike"] = None,
@@ -95,20 +96,20 @@ class DatasetMethods:
             df = reg.load_dataset("sales@current")
             folder = reg.load_dataset("images", 2)
         """
-        with self._cache_use() as keep:  # type: ignore[attr-defined]
-            info = self._fetch(name, version, offline, keep)  # type: ignore[attr-defined]
+        with self._cache_use() as keep:
+            info = self._fetch(name, version, offline, keep)
             meta = _datasets.read_metadata(info.path)
             if meta is not None:
                 return _datasets.read_dataframe(info.path, meta)
             if dest is None:
                 return info.path
-            blobs = {f.path: self.cache.blob_path(f.digest) for f in info.version.files if not f.is_link}  # type: ignore[attr-defined]
+            blobs = {f.path: self.cache.blob_path(f.digest) for f in info.version.files if not f.is_link}
             return _transfer.materialize(info.version.files, blobs, dest, link=link)
 
     def datasets(self, *, prefix: Optional[str] = None, tag: Optional[str] = None, alias: Optional[str] = None, page_size: int = 100) -> Iterator[Model]:
         """Iterates over datasets ordered by name, fetching pages as needed
         (their versions: :meth:`versions`)."""
-        return self.models(prefix=prefix, tag=tag, alias=alias, kind="dataset", page_size=page_size)  # type: ignore[attr-defined]
+        return self.models(prefix=prefix, tag=tag, alias=alias, kind="dataset", page_size=page_size)
 
     def lineage(self, name: str, version: _refs.VersionSpec = None, *, depth: Optional[int] = None) -> _lineage.LineageGraph:
         """What made a version, upstream: the dataset versions and parent
@@ -138,7 +139,7 @@ class DatasetMethods:
         if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= 100):
             raise InvalidArgument(f"depth is a number of edges from 1 to 100 (or None for the server's default), not {depth!r}", code="INVALID_ARGUMENT")
         q = {"ref": _refs.to_ref(name, version), "depth": depth}
-        return _lineage.LineageGraph.from_json(self.client.call("GET", path, query=q))  # type: ignore[attr-defined]
+        return _lineage.LineageGraph.from_json(self.client.call("GET", path, query=q))
 
 
 def _is_paths(x: Any) -> bool:

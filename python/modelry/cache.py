@@ -13,27 +13,25 @@ Layout under the root (``$MODELRY_CACHE``, else ``~/.cache/modelry``)::
     lock                                 held shared by every load and save in progress,
                                          and exclusively by a prune
 
-<key> is a short hash of the server URL.
+<key> is a short hash of the server URL. A blob is verified before every
+first use in a process (and re-hashed whenever its inode, size or times
+change): a corrupted or truncated entry is deleted and fetched again, so the
+cache needs no fsync and survives any crash.
 
 **Size limit.** The cache grows until pruned. With a limit
 (``MODELRY_CACHE_MAX_BYTES``, e.g. ``20GB`` or ``500MiB``, or
 ``Registry(cache_max_bytes=...)``), every load and save ends by pruning the
 cache back under it; :func:`prune` and :meth:`Cache.prune` do it on demand.
-Pruning deletes the least recently used blobs first: the SDK stamps a blob's
-access time whenever it uses it (so ``noatime`` mounts do not matter), and
-a version folder (``trees/``) goes with its blobs. It never deletes what a
-load or save in progress uses, in this process or another: those hold the
-lock shared, and a prune waits for them (an automatic prune skips its turn
-instead). The files of the version a call just loaded are kept even over
-the limit, but a folder :meth:`Registry.load_files` returned without
-``dest`` may go in a later prune: pass ``dest`` for a lasting copy. Arrays
-mapped from a deleted blob stay valid.
-
-
-A blob is verified before every
-first use in a process (and re-hashed whenever its inode, size or times
-change): a corrupted or truncated entry is deleted and fetched again, so the
-cache needs no fsync and survives any crash.
+Pruning deletes the least recently used blobs first: the SDK stamps a
+blob's access time whenever it uses it (so ``noatime`` mounts do not
+matter), and a version folder (``trees/``) goes with its blobs. It never
+deletes what a load or save in progress uses, in this process or another:
+those hold the lock shared, and a prune waits for them (an automatic prune
+skips its turn instead). The files of the version a call just loaded are
+kept even over the limit, but a folder :meth:`Registry.load_files` returned
+without ``dest`` may go in a later prune: pass ``dest`` for a lasting copy.
+Arrays mapped from a deleted blob stay valid. A prune also deletes what
+interrupted downloads and saves left in ``tmp/`` (after an hour).
 """
 
 from __future__ import annotations
@@ -60,6 +58,9 @@ except ImportError:  # pragma: no cover - not POSIX: no cross-process protection
 
 #: Read size for hashing: large buffers let hashlib release the GIL for long.
 HASH_BLOCK = 4 << 20
+
+#: Age after which a prune deletes a file left in ``tmp/`` (seconds).
+TMP_MAX_AGE = 3600.0
 
 
 def default_root() -> Path:
@@ -125,11 +126,13 @@ def default_max_bytes() -> Optional[int]:
 class PruneReport:
     """What a prune did: blobs and version folders deleted, bytes freed, and
     the blob bytes left in the cache (over the limit only when what was
-    left is in use)."""
+    left is in use); ``removed_tmp`` counts leftovers of interrupted
+    downloads and saves deleted from ``tmp/``."""
 
     removed_blobs: int = 0
     removed_bytes: int = 0
     removed_trees: int = 0
+    removed_tmp: int = 0
     remaining_bytes: int = 0
 
 
@@ -314,7 +317,31 @@ class Cache:
         if removed:
             rep.removed_trees = self._drop_trees(removed)
         rep.remaining_bytes = total
+        rep.removed_tmp = self._drop_stale_tmp()
         return rep
+
+    def _drop_stale_tmp(self, age: float = TMP_MAX_AGE) -> int:
+        """Deletes what interrupted downloads and saves left in ``tmp/``.
+        Loads and saves in progress hold the lock that the prune holds
+        exclusively, so anything there is a leftover; the age spares direct
+        users of :mod:`modelry.transfer`, which do not take the lock."""
+        import shutil
+
+        n = 0
+        tmp = self.root / "tmp"
+        cutoff = time.time() - age
+        for p in tmp.iterdir() if tmp.is_dir() else ():
+            try:
+                if p.lstat().st_mtime >= cutoff:
+                    continue
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink()
+                n += 1
+            except FileNotFoundError:
+                continue
+        return n
 
     def _drop_trees(self, removed: "set[str]") -> int:
         """Deletes the version folders with a link to a removed blob (given by hex digest)."""

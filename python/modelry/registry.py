@@ -263,8 +263,7 @@ class Registry(AliasAuditMethods, DatasetMethods):
         FAILED_PRECONDITION) when ``name`` is a dataset.
         """
         meta = self._version_meta(datasets, parent, run_id, source, git, require_clean)
-        stage = Path(tempfile.mkdtemp(prefix="save-", dir=self.cache.tmp_dir()))
-        try:
+        with self._staging() as (stage, keep):
             _, deferred = _meta.stage_model(
                 model, stage, flavor=flavor, input_example=input_example, allow_pickle=allow_pickle,
                 serializer=serializer, flavor_options=dict(flavor_options or {}),
@@ -272,9 +271,7 @@ class Registry(AliasAuditMethods, DatasetMethods):
             local = _transfer.collect_files(stage)
             local += [_transfer.LocalFile(n, str(stage / n), size=d.size, source=d) for n, d in deferred.items()]
             local.sort(key=lambda f: f.path)
-            return self._push(name, local, label, description, metrics, params, tags, alias, meta, adopt=True)
-        finally:
-            shutil.rmtree(stage, ignore_errors=True)
+            return self._push(name, local, label, description, metrics, params, tags, alias, meta, keep, adopt=True)
 
     def save_files(
         self,
@@ -300,7 +297,8 @@ class Registry(AliasAuditMethods, DatasetMethods):
         under its name. Symbolic links inside a folder are kept. Lineage, git
         capture and ``require_clean`` work as in :meth:`save`."""
         meta = self._version_meta(datasets, parent, run_id, source, git, require_clean)
-        return self._push(name, paths, label, description, metrics, params, tags, alias, meta, adopt=False)
+        with self._cache_use() as keep:
+            return self._push(name, paths, label, description, metrics, params, tags, alias, meta, keep, adopt=False)
 
     def _version_meta(self, datasets: Optional[Mapping[str, Any]], parent: Optional[_lineage.VersionLike], run_id: Optional[str],
                       source: Optional[Mapping[str, Any]], git: Union[bool, PathLike], require_clean: bool,
@@ -326,29 +324,31 @@ class Registry(AliasAuditMethods, DatasetMethods):
 
     def _push(self, name: str, paths: Any, label: Optional[str], description: str, metrics: Optional[Mapping[str, float]],
               params: Optional[Mapping[str, Any]], tags: Optional[Mapping[str, str]], alias: Union[str, Sequence[str], None],
-              extra: Dict[str, Any], adopt: bool) -> Version:
+              extra: Dict[str, Any], keep: "set[str]", adopt: bool) -> Version:
+        """Uploads files and creates the version; with ``adopt`` the files
+        (written by the SDK into the cache's tmp/) move into the cache, and
+        their digests into ``keep``. Call inside :meth:`_cache_use`."""
         local = paths if isinstance(paths, list) and paths and isinstance(paths[0], _transfer.LocalFile) else _transfer.collect_files(paths)
-        with self._cache_use() as keep:
-            files, report = _transfer.upload(self.client, local, parallelism=self.parallelism, progress=self.progress)
-            body: Dict[str, Any] = {
-                "files": [f.to_json() for f in files],
-                "description": description,
-                "metrics": {k: float(v) for k, v in (metrics or {}).items()},
-                "params": {k: str(v) for k, v in (params or {}).items()},
-                "tags": dict(tags or {}),
-                "aliases": [alias] if isinstance(alias, str) else list(alias or []),
-                **extra,
-            }
-            if label:
-                body["label"] = label
-            v = Version.from_json(self._create_version(name, body))
-            v.upload_report = report
-            if adopt:  # the files save wrote are moved into the cache: loading them needs no download
-                for f in local:
-                    if not f.target and os.path.exists(f.abs) and not self.cache.blob_path(f.digest).exists():
-                        self.cache.adopt(f.abs, f.digest)
-                        keep.add(f.digest)
-            return v
+        files, report = _transfer.upload(self.client, local, parallelism=self.parallelism, progress=self.progress)
+        body: Dict[str, Any] = {
+            "files": [f.to_json() for f in files],
+            "description": description,
+            "metrics": {k: float(v) for k, v in (metrics or {}).items()},
+            "params": {k: str(v) for k, v in (params or {}).items()},
+            "tags": dict(tags or {}),
+            "aliases": [alias] if isinstance(alias, str) else list(alias or []),
+            **extra,
+        }
+        if label:
+            body["label"] = label
+        v = Version.from_json(self._create_version(name, body))
+        v.upload_report = report
+        if adopt:  # the files save wrote are moved into the cache: loading them needs no download
+            for f in local:
+                if not f.target and os.path.exists(f.abs) and not self.cache.blob_path(f.digest).exists():
+                    self.cache.adopt(f.abs, f.digest)
+                    keep.add(f.digest)
+        return v
 
     def _create_version(self, name: str, body: Dict[str, Any]) -> Dict[str, Any]:
         try:
@@ -359,6 +359,17 @@ class Registry(AliasAuditMethods, DatasetMethods):
                     msg = f'"{name}" is a {kind}; a name holds models or datasets, never both: use {call} for it, or another name'
                     raise KindMismatch(msg, kind, status=e.status) from e
             raise
+
+    @contextmanager
+    def _staging(self) -> Iterator["tuple[Path, set[str]]"]:
+        """A folder in the cache's tmp/ for a save to write into, removed
+        at the end, with the cache held in use throughout."""
+        with self._cache_use() as keep:
+            stage = Path(tempfile.mkdtemp(prefix="save-", dir=self.cache.tmp_dir()))
+            try:
+                yield stage, keep
+            finally:
+                shutil.rmtree(stage, ignore_errors=True)
 
     @contextmanager
     def _cache_use(self) -> Iterator["set[str]"]:

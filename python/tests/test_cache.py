@@ -55,8 +55,13 @@ def test_prune_removes_least_recently_used_first(reg, name, tmp_path, three):
     assert (again / "data.bin").stat().st_size == SIZE
     assert r.get(name, three[1].version).size == SIZE
 
+    old, new = r.cache.tmp_dir() / "dl-crashed", r.cache.tmp_dir() / "dl-recent"
+    old.write_bytes(b"left by a killed download")
+    new.write_bytes(b"x")
+    os.utime(old, (os.path.getatime(old) - 7200, os.path.getmtime(old) - 7200))
     rep = cache_mod.prune("1KB", r.cache.root)  # the module-level call, with a unit
     assert rep.remaining_bytes <= 1000 and r.cache.size() == rep.remaining_bytes
+    assert rep.removed_tmp == 1 and not old.exists() and new.exists()
 
 
 def test_loads_prune_to_the_limit_and_keep_what_they_use(reg, name, tmp_path, three, monkeypatch):

@@ -76,6 +76,7 @@ def test_dirty_tree_records_the_digest_of_its_changes(reg, name, repo, model_dir
     (repo / "src" / "lib.py").unlink()  # a deletion
     (repo / "notes.md").write_text("untracked\n")
     (repo / "src" / "new.py").write_bytes(b"\x00binary\xff")
+    (repo / "données d'été.txt").write_text("a path git would quote\n")
     (repo / "out").mkdir()
     (repo / "out" / "x").write_text("ignored: not in the digest")
     monkeypatch.chdir(repo)
