@@ -23,17 +23,26 @@ const refGrammar = `REF is one of:
 func (a *app) modelsCmd() *cobra.Command {
 	var q client.ModelQuery
 	cmd := &cobra.Command{
-		Use:   "models",
-		Short: "List models",
-		Long: `List the models on the server, ordered by name, with their number of live
-versions, latest version number and aliases. Filter by name prefix, by tag
-(KEY to have the tag, KEY=VALUE to match it) or by alias (only models with that
-alias set). -o json prints a JSON array of model objects.`,
+		Use:     "models",
+		Aliases: []string{"ls"},
+		Short:   "List models and datasets",
+		Long: `List the names on the server, ordered by name: models and datasets (KIND),
+with their number of live versions, latest version number and aliases. Filter
+by kind (--kind model or --kind dataset), by name prefix, by tag (KEY to have
+the tag, KEY=VALUE to match it) or by alias (only names with that alias set).
+-o json prints a JSON array of model objects, each with its "kind".`,
 		Example: `  modelry models
+  modelry ls --kind dataset
   modelry models --prefix iris --tag team=vision
   modelry models --alias production -o json`,
 		Args: noArgs,
 		RunE: a.run(func(cmd *cobra.Command, _ []string) error {
+			if k := kindOf(cmd); k != client.KindModel { // 'modelry data ls'
+				if q.Kind != "" && q.Kind != k {
+					return usageErr(cmd, "%s lists only %ss; use 'modelry models --kind %s'", subPath(cmd), k, q.Kind)
+				}
+				q.Kind = k
+			}
 			models, err := client.Collect(a.client().Models(cmd.Context(), q))
 			if err != nil {
 				return err
@@ -41,14 +50,15 @@ alias set). -o json prints a JSON array of model objects.`,
 			if a.json() {
 				return writeJSON(a.stdout, nonNilSlice(models))
 			}
-			t := newTable(a.stdout, "NAME", "VERSIONS", "LATEST", "ALIASES", "UPDATED", "DESCRIPTION")
+			t := newTable(a.stdout, "NAME", "KIND", "VERSIONS", "LATEST", "ALIASES", "UPDATED", "DESCRIPTION")
 			for _, m := range models {
-				t.row(m.Name, strconv.FormatInt(m.VersionCount, 10), versionOrDash(m.LastVersion),
+				t.row(m.Name, m.Kind, strconv.FormatInt(m.VersionCount, 10), versionOrDash(m.LastVersion),
 					aliasList(m.Aliases), when(m.UpdatedAt), orDash(firstLine(m.Description)))
 			}
 			return t.flush()
 		}),
 	}
+	cmd.Flags().StringVar(&q.Kind, "kind", "", "only names of this kind: model or dataset")
 	cmd.Flags().StringVar(&q.Prefix, "prefix", "", "only models whose name starts with this")
 	cmd.Flags().StringVar(&q.Tag, "tag", "", "only models with this tag: KEY or KEY=VALUE")
 	cmd.Flags().StringVar(&q.Alias, "alias", "", "only models with this alias set")
@@ -113,14 +123,14 @@ tags, provenance and its files. -o json prints the version object.
 			if a.json() {
 				return writeJSON(a.stdout, v)
 			}
-			return a.printVersion(v)
+			return a.printVersion(v, kindOf(cmd))
 		}),
 	}
 }
 
-func (a *app) printVersion(v client.Version) error {
+func (a *app) printVersion(v client.Version, kind string) error {
 	w := a.stdout
-	fmt.Fprintf(w, "model:        %s\n", v.Model)
+	fmt.Fprintf(w, "%-14s%s\n", kind+":", v.Model)
 	fmt.Fprintf(w, "version:      %d\n", v.Version)
 	fmt.Fprintf(w, "label:        %s\n", orDash(v.Label))
 	fmt.Fprintf(w, "digest:       %s\n", v.Digest)
@@ -146,8 +156,9 @@ func (a *app) printVersion(v client.Version) error {
 		fmt.Fprintf(w, "git:          %s %s %s\n", g.Remote, g.Branch, g.Commit)
 	}
 	if r := v.Source.Run; r != nil {
-		fmt.Fprintf(w, "run:          %s %s %s\n", r.System, r.ID, r.URI)
+		fmt.Fprintf(w, "run:          %s\n", strings.Join(slices.DeleteFunc([]string{r.System, r.ID, r.URI}, func(s string) bool { return s == "" }), " "))
 	}
+	printLineage(w, v.Lineage)
 	fmt.Fprintln(w, "files:")
 	t := newTable(w, "  PATH", "SIZE", "MODE", "DIGEST")
 	for _, f := range v.Files {

@@ -57,7 +57,7 @@ downloaded again; files the version does not list are left alone. Modes
 			return a.printPull(rep, dest)
 		}),
 	}
-	cmd.Flags().StringVar(&f.dest, "dest", "", "directory to write the files into (default ./NAME)")
+	cmd.Flags().StringVarP(&f.dest, "dest", "d", "", "directory to write the files into (default ./NAME)")
 	cmd.Flags().IntVar(&f.parallel, "parallel", 4, "how many files to download at once")
 	return cmd
 }

@@ -13,6 +13,7 @@ type pushFlags struct {
 	label, description             string
 	aliases, metrics, params, tags []string
 	parallel                       int
+	lineage                        lineageFlags
 }
 
 func (a *app) pushCmd() *cobra.Command {
@@ -38,7 +39,15 @@ stored them. The version appears atomically once every file is stored.
 
 --label gives the version a name unique within the model (e.g. 1.0, usable as
 NAME:LABEL); --alias points aliases at it in the same step. Metrics are
-numbers, params and tags are strings; tags stay editable later ('modelry tag').`,
+numbers, params and tags are strings; tags stay editable later ('modelry tag').
+
+Lineage: --dataset ROLE=REF records a dataset version the model was trained or
+evaluated on (ROLE is e.g. train or eval; REF is resolved now, so
+sales@current records the version the alias points at today); --parent REF
+records the model version this one derives from; --run ID records the MLflow
+run that trained it (--run-uri for other trackers). 'modelry lineage' and
+'modelry used-by' read them back. NAME must be a model: datasets are pushed
+with 'modelry data push'.`,
 		Example: `  # Push a single file
   modelry push iris model.onnx
 
@@ -46,7 +55,10 @@ numbers, params and tags are strings; tags stay editable later ('modelry tag').`
   modelry push iris ./out --label 1.0 --metric accuracy=0.97 --param lr=0.01 --alias staging
 
   # Push two inputs; out/ keeps its name
-  modelry push iris README.md ./out --tag team=vision`,
+  modelry push iris README.md ./out --tag team=vision
+
+  # Record what it was made from
+  modelry push churn ./model --dataset train=sales/3 --dataset eval=holdout@current --parent base@2 --run 8f2c1e`,
 		Args: minArgs(2, "NAME PATH..."),
 		RunE: a.run(func(cmd *cobra.Command, args []string) error { return a.push(cmd, args, f) }),
 	}
@@ -58,6 +70,7 @@ numbers, params and tags are strings; tags stay editable later ('modelry tag').`
 	fl.StringArrayVar(&f.params, "param", nil, "parameter as key=value (repeatable)")
 	fl.StringArrayVar(&f.tags, "tag", nil, "tag as key=value (repeatable)")
 	fl.IntVar(&f.parallel, "parallel", 4, "how many files to upload at once")
+	f.lineage.register(cmd)
 	return cmd
 }
 
@@ -77,6 +90,10 @@ func (a *app) push(cmd *cobra.Command, args []string, f pushFlags) error {
 	o := client.PushOptions{
 		Label: f.label, Description: f.description, Metrics: metrics, Params: params,
 		Tags: tags, Aliases: f.aliases, Parallelism: f.parallel, Progress: progressFor(a.stdout, a.stderr),
+		Kind: kindOf(cmd),
+	}
+	if err := f.lineage.apply(cmd, &o); err != nil {
+		return err
 	}
 	v, rep, err := a.client().Push(cmd.Context(), args[0], args[1:], o)
 	if err != nil {

@@ -1,13 +1,15 @@
 // Package cli is the modelry command line: one cobra command per file or
-// command group (push, pull, models, alias, tag, token, login, events, and
-// server, which starts the server). Every command other than server talks to
-// a Modelry server only through the public client package.
+// command group (push, pull, models, alias, tag, token, login, events, data,
+// lineage and used-by, and server, which starts the server). Every command
+// other than server talks to a Modelry server only through the public client
+// package.
 //
 // It holds no registry logic: names, references and permissions are checked
 // by the server, and its errors are shown as they come, on one line.
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -108,8 +110,9 @@ A version is named by a reference (REF):
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			if a.output != "text" && a.output != "json" {
-				return usageErr(cmd, "--output must be text or json, not %q", a.output)
+			if a.output != "text" && a.output != "json" && !(a.output == "dot" && cmd.Annotations[outputsAnnotation] != "") {
+				outputs := cmp.Or(cmd.Annotations[outputsAnnotation], "text or json")
+				return usageErr(cmd, "--output must be %s, not %q", outputs, a.output)
 			}
 			return nil
 		},
@@ -118,15 +121,20 @@ A version is named by a reference (REF):
 	f := root.PersistentFlags()
 	f.StringVar(&a.url, "url", "", "server URL (default $MODELRY_URL, else the last login's, else "+DefaultURL+")")
 	f.StringVar(&a.token, "token", "", "API token (default $MODELRY_TOKEN, else the one saved by 'modelry login')")
-	f.StringVarP(&a.output, "output", "o", "text", "output format: text or json")
+	f.StringVarP(&a.output, "output", "o", "text", "output format: text or json (lineage and used-by: dot too)")
 	root.AddCommand(newServerCmd())
 	root.AddCommand(a.pushCmd(), a.pullCmd())
 	root.AddCommand(a.modelsCmd(), a.versionsCmd(), a.showCmd())
 	root.AddCommand(a.aliasCmd(), a.rollbackCmd())
 	root.AddCommand(a.tagCmd(), a.deleteCmd())
 	root.AddCommand(a.tokenCmd(), a.loginCmd(), a.whoamiCmd(), a.eventsCmd())
+	root.AddCommand(a.dataCmd(), a.lineageCmd(), a.usedByCmd())
 	return root
 }
+
+// outputsAnnotation marks a command that takes -o dot as well, with the
+// list of its outputs for messages ("text, json or dot").
+const outputsAnnotation = "modelry.outputs"
 
 // run wraps a command body: it marks that arguments were accepted, so that
 // later errors are failures rather than usage errors.

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"strconv"
 	"time"
@@ -78,36 +79,37 @@ func newGraphBuilder(root string) *graphBuilder {
 
 func (b *graphBuilder) full() bool { return len(b.g.Nodes) >= MaxGraphNodes }
 
-// addNode adds v, or a stand-in built from pointer p when v is missing,
-// and reports whether it was new. kind is used when the model is gone.
-func (b *graphBuilder) addNode(ctx context.Context, tx ReadTx, p VersionPointer, fallbackKind string) (bool, error) {
+// addNode adds the version pointer p names, or a stand-in built from p when
+// its whole model is gone (with fallbackKind as its kind). It returns the
+// version when it was added now and still exists, to walk on from; nil
+// when it was there already, is gone, or the graph is full.
+func (b *graphBuilder) addNode(ctx context.Context, tx ReadTx, p VersionPointer, fallbackKind string) (*Version, error) {
 	id := nodeID(p.Name, p.Version)
 	if b.nodes[id] {
-		return false, nil
+		return nil, nil
 	}
 	if b.full() {
 		b.g.Truncated = true
-		return false, nil
+		return nil, nil
 	}
 	kind, err := b.kindOf(ctx, tx, p.Name)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	n := GraphNode{ID: id, Kind: kind, Name: p.Name, Version: p.Version, Digest: p.Digest, Deleted: true}
-	if kind == "" {
-		n.Kind = fallbackKind
-	} else {
+	n := GraphNode{ID: id, Kind: cmp.Or(kind, fallbackKind), Name: p.Name, Version: p.Version, Digest: p.Digest, Deleted: true}
+	var found *Version
+	if kind != "" {
 		v, err := tx.GetVersion(ctx, p.Name, p.Version)
 		switch {
 		case err == nil:
-			n = versionNode(v, kind)
+			n, found = versionNode(v, kind), &v
 		case !Is(err, KindNotFound):
-			return false, err
+			return nil, err
 		}
 	}
 	b.nodes[id] = true
 	b.g.Nodes = append(b.g.Nodes, n)
-	return true, nil
+	return found, nil
 }
 
 func versionNode(v Version, kind string) GraphNode {
@@ -180,20 +182,13 @@ func (s *Service) upstreamStep(ctx context.Context, tx ReadTx, b *graphBuilder, 
 			if e.Role == RoleParent {
 				fallback = kind
 			}
-			added, err := b.addNode(ctx, tx, e.Upstream, fallback)
+			up, err := b.addNode(ctx, tx, e.Upstream, fallback)
 			if err != nil {
 				return nil, err
 			}
 			b.addEdge(GraphEdge{From: nodeID(e.Upstream.Name, e.Upstream.Version), To: nodeID(v.Model, v.Number), Role: e.Role})
-			if !added {
-				continue
-			}
-			up, err := tx.GetVersion(ctx, e.Upstream.Name, e.Upstream.Version)
-			switch {
-			case err == nil:
-				next = append(next, up)
-			case !Is(err, KindNotFound):
-				return nil, err
+			if up != nil {
+				next = append(next, *up)
 			}
 		}
 	}
@@ -284,7 +279,7 @@ func (s *Service) downstreamStep(ctx context.Context, tx ReadTx, b *graphBuilder
 				return nil, err
 			}
 			b.addEdge(GraphEdge{From: nodeID(p.Name, p.Version), To: nodeID(e.Model, e.Number), Role: e.Role})
-			if added {
+			if added != nil {
 				next = append(next, down)
 			}
 		}

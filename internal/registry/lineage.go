@@ -156,3 +156,16 @@ func kindMismatch(m Model, want string) error {
 	return E(KindPrecondition, "%q is a %s, not a %s; names are one kind or the other: push to %q with %s, or pick another name",
 		m.Name, m.Kind, want, m.Name, how)
 }
+
+// String renders l on one line for the event log:
+// "train=sales/3 eval=holdout/1 parent=base/2".
+func (l Lineage) String() string {
+	var parts []string
+	for _, d := range l.Datasets {
+		parts = append(parts, d.Role+"="+nodeID(d.Name, d.Version))
+	}
+	if p := l.Parent; p != nil {
+		parts = append(parts, RoleParent+"="+nodeID(p.Name, p.Version))
+	}
+	return strings.Join(parts, " ")
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/modelry/modelry/internal/registry"
+	"github.com/modelry/modelry/internal/storage/storetest"
 )
 
 // pushKind creates the next version of name with the given kind, content
@@ -68,6 +69,10 @@ func TestPushResolvesLineage(t *testing.T) {
 	}
 	if v, _ := svc.ResolveString(ctx, "churn/1"); v.Lineage.Datasets[0].Version != 1 {
 		t.Fatalf("train input moved with the alias: %+v", v.Lineage.Datasets[0])
+	}
+	events, _ := svc.ListEvents(ctx, registry.EventQuery{Model: "churn", Type: registry.EventVersionCreated})
+	if len(events) != 2 || events[0].Data["lineage"] != "train=sales/1 eval=holdout/1 parent=base/1" {
+		t.Fatalf("version.created events of churn = %+v, want the lineage in one line", events)
 	}
 	m, _ := svc.GetModel(ctx, "sales")
 	if m.Kind != registry.KindDataset {
@@ -228,4 +233,42 @@ func TestRenameKeepsLineage(t *testing.T) {
 	g, _ = svc.Lineage(ctx, "churn/2", 1)
 	nodes, _ = ids(g)
 	sameList(t, "lineage of churn/2", nodes, "churn/2:model", "revenue/2:dataset", "churn/1:model")
+}
+
+// TestGraphStopsAtNodeLimit writes a dataset used by more model versions
+// than a graph may hold, straight into the store in one transaction, and
+// checks that used-by stops at the limit and says so.
+func TestGraphStopsAtNodeLimit(t *testing.T) {
+	st := storetest.Open(t)
+	ctx := registry.WithPrincipal(context.Background(), registry.Principal{Name: "alice", Role: registry.RoleReader})
+	files := []registry.File{{Path: "f", Size: 1, Digest: "sha256:" + strings.Repeat("a", 64), Mode: 0o644}}
+	digest := registry.ManifestDigest(files)
+	err := st.Meta.Update(ctx, func(tx registry.WriteTx) error {
+		for _, m := range []registry.Model{{Name: "sales", Kind: registry.KindDataset}, {Name: "big", Kind: registry.KindModel}} {
+			if err := tx.CreateModel(ctx, m); err != nil {
+				return err
+			}
+		}
+		if err := tx.InsertVersion(ctx, registry.Version{Model: "sales", Number: 1, Digest: digest, Files: files}); err != nil {
+			return err
+		}
+		use := registry.DatasetUse{Role: "train", VersionPointer: registry.VersionPointer{Ref: "sales/1", Name: "sales", Version: 1, Digest: digest}}
+		for n := int64(1); n <= registry.MaxGraphNodes+5; n++ {
+			v := registry.Version{Model: "big", Number: n, Digest: digest, Files: files, Lineage: registry.Lineage{Datasets: []registry.DatasetUse{use}}}
+			if err := tx.InsertVersion(ctx, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := registry.New(st.Meta, st.Blobs).UsedBy(ctx, "sales/1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Nodes) != registry.MaxGraphNodes || !g.Truncated || len(g.Edges) != registry.MaxGraphNodes-1 {
+		t.Fatalf("graph of %d nodes, %d edges, truncated %v; want %d nodes, cut", len(g.Nodes), len(g.Edges), g.Truncated, registry.MaxGraphNodes)
+	}
 }

@@ -126,6 +126,9 @@ func (s *Service) insertVersion(ctx context.Context, tx WriteTx, p Principal, mo
 		return Version{}, err
 	}
 	data := map[string]any{"digest": v.Digest, "label": v.Label, "size": v.Size, "files": len(files)}
+	if l := lineage.String(); l != "" {
+		data["lineage"] = l
+	}
 	if err := s.appendEvent(ctx, tx, p, EventVersionCreated, model, v.Number, data); err != nil {
 		return Version{}, err
 	}
