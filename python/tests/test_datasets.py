@@ -177,3 +177,26 @@ def test_a_name_keeps_its_kind(server, reg, name, tmp_path):
 
     assert [x.version for x in reg.versions(ds)] == [1]  # the refused saves left nothing behind
     assert [x.version for x in reg.versions(model)] == [1]
+
+
+def test_the_cli_and_the_sdk_read_each_others_datasets(server, reg, name, tmp_path):
+    import subprocess
+
+    from conftest import _binary
+
+    env = dict(os.environ, MODELRY_URL=server.url, MODELRY_TOKEN=ADMIN_TOKEN, XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    src = tmp_path / "clicks"
+    src.mkdir()
+    (src / "part-0.csv").write_text("id,n\n1,2\n")
+    (src / "part-1.csv").write_bytes(os.urandom(500))
+    subprocess.run([_binary(), "data", "push", f"{name}-cli", str(src), "--alias", "current"], env=env, check=True, capture_output=True)
+    path = reg.load_dataset(f"{name}-cli@current")
+    assert {p.name: p.read_bytes() for p in path.iterdir()} == {p.name: p.read_bytes() for p in src.iterdir()}
+    assert reg.get_model(f"{name}-cli").kind == "dataset"
+
+    df = frame(20)
+    reg.save_dataset(f"{name}-py", df)
+    out = tmp_path / "pulled"
+    subprocess.run([_binary(), "data", "pull", f"{name}-py", "-d", str(out)], env=env, check=True, capture_output=True)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "data.parquet"), df)
+    assert json.loads((out / "modelry.json").read_text())["rows"] == 20
