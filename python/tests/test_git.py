@@ -49,12 +49,14 @@ def model_dir(tmp_path):
     return d
 
 
-def expected_diff_digest(repo) -> str:
+def expected_diff_digest(repo, base="HEAD") -> str:
     """The shared definition, computed independently of the SDK."""
-    d = subprocess.run(["git", "diff", "HEAD", "--binary", "--no-color", "--no-ext-diff"], cwd=repo, check=True, capture_output=True).stdout
+    d = subprocess.run(["git", "diff", base, "--binary", "--no-color", "--no-ext-diff"], cwd=repo, check=True, capture_output=True).stdout
     listed = subprocess.run(["git", "ls-files", "--others", "--exclude-standard", "-z"], cwd=repo, check=True, capture_output=True).stdout
     for path in sorted(p for p in listed.split(b"\0") if p):
-        d += b"untracked " + path + b"\n" + hashlib.sha256((repo / os.fsdecode(path)).read_bytes()).hexdigest().encode() + b"\n"
+        full = repo / os.fsdecode(path)
+        contents = os.readlink(full).encode() if full.is_symlink() else b"" if full.is_dir() else full.read_bytes()
+        d += b"untracked " + path + b"\n" + hashlib.sha256(contents).hexdigest().encode() + b"\n"
     return "sha256:" + hashlib.sha256(d).hexdigest()
 
 
@@ -77,6 +79,10 @@ def test_dirty_tree_records_the_digest_of_its_changes(reg, name, repo, model_dir
     (repo / "notes.md").write_text("untracked\n")
     (repo / "src" / "new.py").write_bytes(b"\x00binary\xff")
     (repo / "données d'été.txt").write_text("a path git would quote\n")
+    os.symlink("train.py", repo / "link-to-train")  # an untracked link: its target counts
+    nested = repo / "vendored"
+    nested.mkdir()
+    git(nested, "init", "-q")  # an untracked nested repository, listed as "vendored/"
     (repo / "out").mkdir()
     (repo / "out" / "x").write_text("ignored: not in the digest")
     monkeypatch.chdir(repo)
@@ -128,15 +134,14 @@ def test_detached_head_other_remotes_and_a_repo_without_commits(reg, name, repo,
     empty.mkdir()
     git(empty, "init", "-q", "-b", "trunk")
     (empty / "a.py").write_text("a\n")
+    (empty / "staged.py").write_text("staged\n")
+    git(empty, "add", "staged.py")
     monkeypatch.chdir(empty)
     g = reg.save_files(name, model_dir).source["git"]
-    assert g == {"branch": "trunk", "dirty": True, "diff_digest": expected_diff_digest_no_head(empty)}
-
-
-def expected_diff_digest_no_head(repo) -> str:
-    """Before the first commit there is no HEAD to diff against: only untracked files count."""
-    d = b"untracked a.py\n" + hashlib.sha256((repo / "a.py").read_bytes()).hexdigest().encode() + b"\n"
-    return "sha256:" + hashlib.sha256(d).hexdigest()
+    empty_tree = git(empty, "hash-object", "-t", "tree", "/dev/null")  # no HEAD yet: the diff is against the empty tree
+    assert g == {"branch": "trunk", "dirty": True, "diff_digest": expected_diff_digest(empty, empty_tree)}
+    untracked_only = b"untracked a.py\n" + hashlib.sha256(b"a\n").hexdigest().encode() + b"\n"
+    assert g["diff_digest"] != "sha256:" + hashlib.sha256(untracked_only).hexdigest()  # the staged file counts
 
 
 def test_outside_a_work_tree(reg, name, model_dir, tmp_path, monkeypatch):
@@ -165,7 +170,31 @@ def test_run_id_and_git_of_another_folder(reg, name, repo, model_dir, tmp_path, 
     ("ssh://git@host.example:22/a.git", "ssh://host.example:22/a.git"),
     ("git@host.example:a.git", "git@host.example:a.git"),
     ("https://host.example/a@b.git", "https://host.example/a@b.git"),
+    ("https://user:p@ss@host.example/a.git", "https://host.example/a.git"),
     ("/srv/git/a.git", "/srv/git/a.git"),
 ])
 def test_credentials_are_stripped(url, want):
     assert gitsource.strip_credentials(url) == want
+
+
+def test_the_cli_records_the_same_git_source(server, reg, name, repo, model_dir, monkeypatch, tmp_path):
+    """The Go CLI is the reference: one dirty tree with every kind of change, pushed by both."""
+    from conftest import ADMIN_TOKEN, _binary
+
+    (repo / "train.py").write_text("print('changed')\n")
+    (repo / "src" / "lib.py").unlink()
+    (repo / "staged.txt").write_text("staged\n")
+    git(repo, "add", "staged.txt")
+    (repo / "notes é.md").write_bytes(b"\x00\xff untracked")
+    os.symlink("train.py", repo / "link")
+    (repo / "out").mkdir()
+    (repo / "out" / "ignored").write_text("x")
+    monkeypatch.chdir(repo / "src")
+    env = dict(os.environ, MODELRY_URL=server.url, MODELRY_TOKEN=ADMIN_TOKEN, XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    p = subprocess.run([_binary(), "push", name, str(model_dir)], env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    by_cli = reg.get(name).source.get("git")
+    if by_cli is None:
+        pytest.skip("this modelry binary's push records no git source yet")
+    by_sdk = reg.save_files(name, model_dir).source["git"]
+    assert by_sdk == by_cli and by_sdk["dirty"] and by_sdk["remote"] == "https://git.example.com/acme/churn.git"
