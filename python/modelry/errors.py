@@ -16,7 +16,7 @@ InvalidArgument        INVALID_ARGUMENT (400), FAILED_PRECONDITION (412),
                        LENGTH_REQUIRED (411), METHOD_NOT_ALLOWED (405),
                        RANGE_NOT_SATISFIABLE (416); locally
                        PICKLE_NOT_ALLOWED, UNSUPPORTED_MODEL, BAD_METADATA,
-                       NO_GIT_WORK_TREE
+                       NO_GIT_WORK_TREE, GIT_FAILED, UNSUPPORTED_DATA
 DirtyWorkTree          DIRTY_WORK_TREE (local: ``require_clean=True`` and
                        the git work tree has uncommitted changes; a
                        subclass of InvalidArgument)
