@@ -200,3 +200,14 @@ def test_the_cli_and_the_sdk_read_each_others_datasets(server, reg, name, tmp_pa
     subprocess.run([_binary(), "data", "pull", f"{name}-py", "-d", str(out)], env=env, check=True, capture_output=True)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "data.parquet"), df)
     assert json.loads((out / "modelry.json").read_text())["rows"] == 20
+
+
+def test_frames_parquet_cannot_hold_are_refused_before_anything_is_created(reg, name):
+    with pytest.raises(modelry.InvalidArgument) as e:
+        reg.save_dataset(name, pd.DataFrame({0: [1, 2]}))
+    assert e.value.code == "INVALID_ARGUMENT" and "string column names" in e.value.message
+    with pytest.raises(modelry.InvalidArgument) as e:
+        reg.save_dataset(name, pd.DataFrame({"a": [object()]}))
+    assert e.value.code == "UNSUPPORTED_DATA" and "column a" in e.value.message
+    with pytest.raises(modelry.NotFound):
+        reg.get_model(name)
