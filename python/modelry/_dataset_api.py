@@ -72,7 +72,7 @@ class DatasetMethods:
                 f"data must be a pandas DataFrame, a path, or a list of paths, not a {type(data).__module__}.{type(data).__qualname__}",
                 code="INVALID_ARGUMENT",
             )
-        meta = self._version_meta(datasets, parent, None, source, git, require_clean, kind="dataset")
+        meta = _lineage.provenance(datasets, parent, None, source, git, require_clean, kind="dataset")
         if not _datasets.is_dataframe(data):
             with self._cache_use() as keep:
                 return self._push(name, data, label, description, metrics, params, tags, alias, meta, keep, adopt=False)

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
+import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
+from . import gitsource as _git
 from .errors import InvalidArgument
 from .types import Version, parse_time
 
@@ -137,3 +139,30 @@ def request_body(datasets: Optional[Mapping[str, Union[VersionLike, Sequence[Ver
     if parent is not None:
         body["parent"] = _ref(parent, "parent")
     return body or None
+
+
+def provenance(
+    datasets: Optional[Mapping[str, Any]], parent: Optional[VersionLike], run_id: Optional[str],
+    source: Optional[Mapping[str, Any]], git: Union[bool, str, "os.PathLike[str]"], require_clean: bool,
+    kind: Optional[str] = None,
+) -> Dict[str, Any]:
+    """The fields of a version create request besides files and metadata:
+    ``source`` (the git source, captured here so that a dirty tree is
+    refused before anything is uploaded; the run; then ``source`` given by
+    hand, which wins), ``lineage`` and ``kind``."""
+    src: Dict[str, Any] = {}
+    captured = _git.for_save(git, require_clean)
+    if captured:
+        src["git"] = captured
+    if run_id:
+        src["run"] = {"system": "mlflow", "id": str(run_id)}
+    src.update(dict(source or {}))
+    out: Dict[str, Any] = {}
+    if src:
+        out["source"] = src
+    lin = request_body(datasets, parent)
+    if lin:
+        out["lineage"] = lin
+    if kind:
+        out["kind"] = kind
+    return out

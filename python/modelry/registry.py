@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
-from . import gitsource as _git
 from . import lineage as _lineage
 from . import metadata as _meta
 from . import refs as _refs
@@ -262,7 +261,7 @@ class Registry(AliasAuditMethods, DatasetMethods):
         Raises :class:`~modelry.errors.InvalidArgument` (code
         FAILED_PRECONDITION) when ``name`` is a dataset.
         """
-        meta = self._version_meta(datasets, parent, run_id, source, git, require_clean)
+        meta = _lineage.provenance(datasets, parent, run_id, source, git, require_clean)
         with self._staging() as (stage, keep):
             _, deferred = _meta.stage_model(
                 model, stage, flavor=flavor, input_example=input_example, allow_pickle=allow_pickle,
@@ -296,31 +295,9 @@ class Registry(AliasAuditMethods, DatasetMethods):
         keeps its base name; with several inputs, each folder's contents go
         under its name. Symbolic links inside a folder are kept. Lineage, git
         capture and ``require_clean`` work as in :meth:`save`."""
-        meta = self._version_meta(datasets, parent, run_id, source, git, require_clean)
+        meta = _lineage.provenance(datasets, parent, run_id, source, git, require_clean)
         with self._cache_use() as keep:
             return self._push(name, paths, label, description, metrics, params, tags, alias, meta, keep, adopt=False)
-
-    def _version_meta(self, datasets: Optional[Mapping[str, Any]], parent: Optional[_lineage.VersionLike], run_id: Optional[str],
-                      source: Optional[Mapping[str, Any]], git: Union[bool, PathLike], require_clean: bool,
-                      kind: Optional[str] = None) -> Dict[str, Any]:
-        """The request fields besides files and metadata: source (git
-        captured here, before anything is uploaded), lineage and kind."""
-        src: Dict[str, Any] = {}
-        captured = _git.for_save(git, require_clean)
-        if captured:
-            src["git"] = captured
-        if run_id:
-            src["run"] = {"system": "mlflow", "id": str(run_id)}
-        src.update(dict(source or {}))
-        out: Dict[str, Any] = {}
-        if src:
-            out["source"] = src
-        lin = _lineage.request_body(datasets, parent)
-        if lin:
-            out["lineage"] = lin
-        if kind:
-            out["kind"] = kind
-        return out
 
     def _push(self, name: str, paths: Any, label: Optional[str], description: str, metrics: Optional[Mapping[str, float]],
               params: Optional[Mapping[str, Any]], tags: Optional[Mapping[str, str]], alias: Union[str, Sequence[str], None],
