@@ -9,7 +9,10 @@ Three lines::
 
 :class:`Registry` is the entry point; :mod:`modelry.transfer` moves files on
 its own; :mod:`modelry.errors` lists the exceptions; :mod:`modelry.flavors`
-and :mod:`modelry.metadata` say how models are written.
+and :mod:`modelry.metadata` say how models are written, :mod:`modelry.datasets`
+how datasets are; :mod:`modelry.lineage` and :mod:`modelry.gitsource` say
+what a version records about the data and code that made it;
+:mod:`modelry.cache` describes the local cache and its size limit.
 """
 
 from __future__ import annotations
@@ -18,8 +21,11 @@ __version__ = "0.1.0"
 
 from .errors import (  # noqa: E402
     AlreadyExists,
+    CacheBusy,
+    DirtyWorkTree,
     IntegrityError,
     InvalidArgument,
+    KindMismatch,
     LibraryVersionError,
     ModelryError,
     NotFound,
@@ -27,6 +33,8 @@ from .errors import (  # noqa: E402
     ServerError,
 )
 from .metadata import LibraryVersionWarning  # noqa: E402
+from .cache import PruneReport  # noqa: E402
+from .lineage import LineageEdge, LineageGraph, LineageNode  # noqa: E402
 from .registry import ModelInfo, OfflineWarning, Registry  # noqa: E402
 from .types import Alias, AliasMove, DownloadReport, Event, FileEntry, Model, UploadReport, Version  # noqa: E402
 
@@ -34,5 +42,6 @@ __all__ = [
     "Registry", "ModelInfo", "Model", "Version", "FileEntry", "Alias", "AliasMove", "Event",
     "UploadReport", "DownloadReport", "ModelryError", "NotFound", "AlreadyExists", "PermissionDenied",
     "InvalidArgument", "IntegrityError", "LibraryVersionError", "ServerError", "OfflineWarning",
-    "LibraryVersionWarning", "__version__",
+    "LibraryVersionWarning", "DirtyWorkTree", "KindMismatch", "CacheBusy", "LineageGraph", "LineageNode", "LineageEdge",
+    "PruneReport", "__version__",
 ]

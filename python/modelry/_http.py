@@ -282,3 +282,8 @@ def _query_value(v: Any) -> str:
 def _reason(e: Exception) -> str:
     r = getattr(e, "reason", None)
     return str(r) if r is not None else str(e)
+
+
+def quote_segment(segment: str) -> str:
+    """Escapes one URL path segment (names are plain, but a typo must not change the route)."""
+    return urllib.parse.quote(segment, safe="")

@@ -15,7 +15,16 @@ InvalidArgument        INVALID_ARGUMENT (400), FAILED_PRECONDITION (412),
                        MISSING_BLOBS (409), PAYLOAD_TOO_LARGE (413),
                        LENGTH_REQUIRED (411), METHOD_NOT_ALLOWED (405),
                        RANGE_NOT_SATISFIABLE (416); locally
-                       PICKLE_NOT_ALLOWED, UNSUPPORTED_MODEL, BAD_METADATA
+                       PICKLE_NOT_ALLOWED, UNSUPPORTED_MODEL, BAD_METADATA,
+                       NO_GIT_WORK_TREE, GIT_FAILED, UNSUPPORTED_DATA
+DirtyWorkTree          DIRTY_WORK_TREE (local: ``require_clean=True`` and
+                       the git work tree has uncommitted changes; a
+                       subclass of InvalidArgument)
+KindMismatch           FAILED_PRECONDITION (412) when a save names a
+                       dataset, or a dataset save names a model (a
+                       subclass of InvalidArgument)
+CacheBusy              CACHE_BUSY (local: a prune waited too long for
+                       loads in progress to finish)
 IntegrityError         DIGEST_MISMATCH (400 from the server, or local
                        verification of downloaded or cached bytes)
 LibraryVersionError    LIBRARY_VERSION_MISMATCH (local, on load)
@@ -60,6 +69,30 @@ class PermissionDenied(ModelryError):
 
 class InvalidArgument(ModelryError):
     """The request, or a local argument, cannot be carried out as given."""
+
+
+class DirtyWorkTree(InvalidArgument):
+    """A save with ``require_clean=True`` found uncommitted changes in the
+    git work tree; nothing was uploaded. ``paths`` lists the changed and
+    untracked paths, relative to the top of the work tree."""
+
+    def __init__(self, message: str, paths: "list[str]", code: str = "DIRTY_WORK_TREE") -> None:
+        super().__init__(message, code=code)
+        self.paths = list(paths)
+
+
+class KindMismatch(InvalidArgument):
+    """A save named a dataset (or a dataset save named a model): a name is
+    one kind or the other for good. ``kind`` is the kind the name has."""
+
+    def __init__(self, message: str, kind: str, code: str = "FAILED_PRECONDITION", status: Optional[int] = 412) -> None:
+        super().__init__(message, code=code, status=status)
+        self.kind = kind
+
+
+class CacheBusy(ModelryError):
+    """A cache prune gave up waiting for loads in progress (in this or
+    another process) to finish; nothing was deleted."""
 
 
 class IntegrityError(ModelryError):

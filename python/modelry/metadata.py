@@ -6,7 +6,8 @@ A saved version holds::
     modelry.json          this metadata (below)
     model.<ext>           the model, in its flavor's format
     input_example.npy     the input example, when given (an array; other
-    input_example.json    examples, such as lists or dicts of arrays, as JSON)
+    input_example.json    examples, such as DataFrames, lists or dicts of
+                          arrays, as JSON: a DataFrame in pandas' "split" form)
 
 ``modelry.json`` (``format`` 1)::
 
@@ -24,7 +25,8 @@ A saved version holds::
     }
 
 A SCHEMA is ``{"type": "tensor", "dtype": "float64", "shape": [-1, 4]}``
-(the first dimension is -1: any batch size), ``{"type": "dict", "fields":
+(the first dimension is -1: any batch size), ``{"type": "dataframe",
+"columns": {name: dtype}}`` (a pandas DataFrame), ``{"type": "dict", "fields":
 {name: SCHEMA}}``, ``{"type": "list", "length": n}``, or ``{"type": NAME}``
 for other Python types. The file holds no time stamp, so saving the same
 model twice gives the same bytes and uploads nothing the second time.
@@ -112,7 +114,9 @@ def _jsonable(x: Any) -> Any:
 
 
 def read_example(root: Path, meta: Dict[str, Any]) -> Any:
-    """Reads the input example back (an ndarray, or decoded JSON), or None."""
+    """Reads the input example back (an ndarray; a DataFrame, with its
+    recorded dtypes, when it was one and pandas is installed; else decoded
+    JSON), or None."""
     name = meta.get("input_example")
     if not name:
         return None
@@ -120,7 +124,27 @@ def read_example(root: Path, meta: Dict[str, Any]) -> Any:
         import numpy as np
 
         return np.load(root / name, allow_pickle=False)
-    return json.loads((root / name).read_text())
+    text = (root / name).read_text()
+    inputs = (meta.get("signature") or {}).get("inputs") or {}
+    if inputs.get("type") == "dataframe":
+        frame = _read_frame(text, inputs.get("columns") or {})
+        if frame is not None:
+            return frame
+    return json.loads(text)
+
+
+def _read_frame(text: str, columns: Dict[str, str]) -> Any:
+    try:
+        import io
+
+        import pandas
+    except ImportError:
+        return None
+    frame = pandas.read_json(io.StringIO(text), orient="split")
+    try:
+        return frame.astype({c: t for c, t in columns.items() if c in frame.columns})
+    except (TypeError, ValueError):  # a dtype this pandas does not know: keep what JSON gave
+        return frame
 
 
 def write_model(obj: Any, root: Path, **kw: Any) -> Dict[str, Any]:

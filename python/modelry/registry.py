@@ -3,24 +3,27 @@ Modelry server, and saving and loading real models in one call each."""
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import shutil
 import tempfile
 import time
-import urllib.parse
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
+from . import lineage as _lineage
 from . import metadata as _meta
 from . import refs as _refs
 from . import transfer as _transfer
+from ._dataset_api import DatasetMethods
+from ._alias_api import AliasAuditMethods
 from ._http import HTTPClient
+from ._http import quote_segment as _q
 from .cache import Cache
-from .errors import InvalidArgument, ServerError
-from .types import Alias, AliasMove, Event, Model, Version
+from .errors import CacheBusy, InvalidArgument, KindMismatch, ServerError
+from .types import Model, Version
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -40,8 +43,11 @@ class ModelInfo:
     path: Path
 
 
-class Registry:
-    """A Modelry server, from Python.
+class Registry(AliasAuditMethods, DatasetMethods):
+    """A Modelry server, from Python: models, and datasets (see
+    :class:`~modelry._dataset_api.DatasetMethods` for those and lineage;
+    :class:`~modelry._alias_api.AliasAuditMethods` for aliases, the audit
+    log and tokens).
 
     Args:
         url: the server, e.g. ``"http://127.0.0.1:8080"``; when omitted,
@@ -51,6 +57,9 @@ class Registry:
             token ``modelry login`` saved for the server.
         cache_dir: the local cache; ``MODELRY_CACHE`` or ``~/.cache/modelry``
             when omitted (see :mod:`modelry.cache`).
+        cache_max_bytes: prune the cache back under this size (bytes, or
+            e.g. ``"20GB"``) after every load and save, least recently used
+            first; ``MODELRY_CACHE_MAX_BYTES`` when omitted, else no limit.
         parallelism: files uploaded or downloaded at once.
         progress: show tqdm progress bars: ``None`` when stderr is a
             terminal, or always/never.
@@ -70,12 +79,13 @@ class Registry:
         token: Optional[str] = None,
         *,
         cache_dir: Optional[PathLike] = None,
+        cache_max_bytes: Union[int, str, None] = None,
         parallelism: int = _transfer.DEFAULT_PARALLELISM,
         progress: Optional[bool] = None,
         timeout: float = 300.0,
     ) -> None:
         self.client = HTTPClient(url, token, timeout=timeout, pool_size=max(8, parallelism * 2))
-        self.cache = Cache(cache_dir)
+        self.cache = Cache(cache_dir, cache_max_bytes)
         self.parallelism = parallelism
         self.progress = progress
 
@@ -99,13 +109,19 @@ class Registry:
 
     # --- models ----------------------------------------------------------
 
-    def register(self, name: str, description: str = "", tags: Optional[Mapping[str, str]] = None, *, exist_ok: bool = False) -> Model:
-        """Creates an empty model. Raises :class:`AlreadyExists` if it exists,
-        unless ``exist_ok=True`` (then the existing model is returned
-        unchanged). Saving a version creates its model too."""
+    def register(
+        self, name: str, description: str = "", tags: Optional[Mapping[str, str]] = None, *,
+        kind: str = "model", exist_ok: bool = False,
+    ) -> Model:
+        """Creates an empty model (or dataset, with ``kind="dataset"``).
+        Raises :class:`AlreadyExists` if the name exists, unless
+        ``exist_ok=True`` (then the existing one is returned unchanged).
+        Saving a version creates its name too."""
         from .errors import AlreadyExists
 
         body: Dict[str, Any] = {"name": name, "description": description, "tags": dict(tags or {})}
+        if kind != "model":
+            body["kind"] = kind
         try:
             return Model.from_json(self.client.call("POST", "/api/v1/models", json_body=body))
         except AlreadyExists:
@@ -128,11 +144,15 @@ class Registry:
         """Deletes a model with all its versions and aliases (admin)."""
         self.client.call("DELETE", f"/api/v1/models/{_q(name)}")
 
-    def models(self, *, prefix: Optional[str] = None, tag: Optional[str] = None, alias: Optional[str] = None, page_size: int = 100) -> Iterator[Model]:
-        """Iterates over models ordered by name, fetching pages as needed.
-        ``tag`` is ``"KEY"`` or ``"KEY=VALUE"``; ``alias`` keeps models with
-        that alias set."""
-        q = {"prefix": prefix, "tag": tag, "alias": alias}
+    def models(
+        self, *, prefix: Optional[str] = None, tag: Optional[str] = None, alias: Optional[str] = None,
+        kind: Optional[str] = None, page_size: int = 100,
+    ) -> Iterator[Model]:
+        """Iterates over names ordered by name, fetching pages as needed:
+        models and datasets, or only one ``kind`` (``"model"`` or
+        ``"dataset"``; :meth:`datasets` is the latter). ``tag`` is ``"KEY"``
+        or ``"KEY=VALUE"``; ``alias`` keeps names with that alias set."""
+        q = {"prefix": prefix, "tag": tag, "alias": alias, "kind": kind}
         for d in self.client.paginate("/api/v1/models", "models", q, page_size):
             yield Model.from_json(d)
 
@@ -186,74 +206,6 @@ class Registry:
             return version
         return self.get(name, version).version
 
-    # --- aliases ---------------------------------------------------------
-
-    def set_alias(self, name: str, alias: str, version: _refs.VersionSpec, *, reason: str = "", expected_version: Optional[int] = None) -> AliasMove:
-        """Points ``alias`` at a version. With ``expected_version`` (0 for
-        unset) the move happens only if the alias points there now
-        (:class:`InvalidArgument` with code FAILED_PRECONDITION otherwise)."""
-        body: Dict[str, Any] = {"version": self._number(name, version), "reason": reason}
-        if expected_version is not None:
-            body["expected_version"] = expected_version
-        return AliasMove.from_json(self.client.call("PUT", f"/api/v1/models/{_q(name)}/aliases/{_q(alias)}", json_body=body))
-
-    def remove_alias(self, name: str, alias: str, *, reason: str = "", expected_version: Optional[int] = None) -> AliasMove:
-        """Removes an alias (the move is recorded in its history)."""
-        headers = {"If-Match": f'"{expected_version}"'} if expected_version is not None else None
-        return AliasMove.from_json(self.client.call("DELETE", f"/api/v1/models/{_q(name)}/aliases/{_q(alias)}", query={"reason": reason}, headers=headers))
-
-    def get_alias(self, name: str, alias: str) -> Alias:
-        """Where an alias points now."""
-        return Alias.from_json(self.client.call("GET", f"/api/v1/models/{_q(name)}/aliases/{_q(alias)}"))
-
-    def aliases(self, name: str) -> List[Alias]:
-        """A model's aliases."""
-        return [Alias.from_json(a) for a in self.client.call("GET", f"/api/v1/models/{_q(name)}/aliases").get("aliases") or []]
-
-    def alias_history(self, name: str, alias: str, *, at: Optional[_dt.datetime] = None, page_size: int = 100) -> Iterator[AliasMove]:
-        """Iterates over the moves of an alias, newest first. With ``at``,
-        only moves at or before that time (the first one's ``to_version``
-        is where the alias pointed then)."""
-        q = {"at": _rfc3339(at) if at else None}
-        for d in self.client.paginate(f"/api/v1/models/{_q(name)}/aliases/{_q(alias)}/history", "moves", q, page_size):
-            yield AliasMove.from_json(d)
-
-    def rollback(self, name: str, alias: str, *, reason: str = "") -> AliasMove:
-        """Moves an alias back to where it pointed before its last move."""
-        return AliasMove.from_json(self.client.call("POST", f"/api/v1/models/{_q(name)}/aliases/{_q(alias)}/rollback", json_body={"reason": reason}))
-
-    # --- audit -----------------------------------------------------------
-
-    def events(self, *, model: Optional[str] = None, type: Optional[str] = None, after: int = 0, page_size: int = 500) -> Iterator[Event]:
-        """Iterates over the audit log, oldest first, from after ``after``."""
-        while True:
-            page = self.client.call("GET", "/api/v1/events", query={"model": model, "type": type, "after": after, "limit": page_size})
-            events = page.get("events") or []
-            for d in events:
-                yield Event.from_json(d)
-            if not events:
-                return
-            after = int(page.get("next_after") or events[-1]["seq"])
-
-    def whoami(self) -> Dict[str, str]:
-        """The token's name and role."""
-        return dict(self.client.call("GET", "/api/v1/whoami"))
-
-    # --- tokens (admin) ---------------------------------------------------
-
-    def create_token(self, name: str, role: str) -> Dict[str, Any]:
-        """Creates a token with role ``reader``, ``writer`` or ``admin`` and
-        returns it; its ``token`` field is the secret, shown only this once."""
-        return dict(self.client.call("POST", "/api/v1/tokens", json_body={"name": name, "role": role}))
-
-    def tokens(self) -> List[Dict[str, Any]]:
-        """Lists tokens (never their secrets)."""
-        return list(self.client.call("GET", "/api/v1/tokens").get("tokens") or [])
-
-    def revoke_token(self, token_id: str) -> None:
-        """Revokes a token by its id."""
-        self.client.call("DELETE", f"/api/v1/tokens/{_q(token_id)}")
-
     # --- saving ----------------------------------------------------------
 
     def save(
@@ -272,7 +224,12 @@ class Registry:
         serializer: Optional[str] = None,
         flavor: Optional[str] = None,
         flavor_options: Optional[Mapping[str, Any]] = None,
+        datasets: Optional[Mapping[str, Any]] = None,
+        parent: Optional[_lineage.VersionLike] = None,
+        run_id: Optional[str] = None,
         source: Optional[Mapping[str, Any]] = None,
+        git: Union[bool, PathLike] = True,
+        require_clean: bool = False,
     ) -> Version:
         """Saves a model object as a new version and returns it.
 
@@ -280,17 +237,32 @@ class Registry:
         :mod:`modelry.flavors`); scikit-learn models are written with skops.
         pickle or joblib (``serializer="pickle"``/``"joblib"``, or objects
         no flavor knows) need ``allow_pickle=True``. ``input_example``
-        (e.g. ``X[:5]``) is stored with the model, and the input/output
-        schema is derived from it. ``params`` values are turned into
-        strings. ``alias`` (one or several) points at the new version in
-        the same commit. Files the server already has are not sent:
-        ``v.upload_report.uploaded_bytes`` says what was. Small files are
-        kept in the local cache; weights streamed from memory are not (a
+        (e.g. ``X[:5]``, or a pandas DataFrame) is stored with the model, and
+        the input/output schema is derived from it. ``params`` values are
+        turned into strings. ``alias`` (one or several) points at the new
+        version in the same commit. Files the server already has are not
+        sent: ``v.upload_report.uploaded_bytes`` says what was. Small files
+        are kept in the local cache; weights streamed from memory are not (a
         second copy on disk would slow the save), so loading them back
         downloads them once.
+
+        Provenance (see :mod:`modelry.lineage` and :mod:`modelry.gitsource`):
+        ``datasets`` maps a role to the dataset versions used, e.g.
+        ``{"train": "sales/3", "eval": "holdout@current"}``; ``parent`` is
+        the model version this one derives from (``"base@2"``); ``run_id``
+        is the MLflow run that trained it. The git commit, branch, remote
+        and uncommitted changes of the current working directory's
+        repository are recorded (``git=False`` skips that; a path reads
+        another repository); ``require_clean=True`` raises
+        :class:`~modelry.errors.DirtyWorkTree` before anything is uploaded
+        when the work tree has uncommitted changes. ``source`` sets
+        ``source`` fields by hand (they win over what is captured).
+
+        Raises :class:`~modelry.errors.InvalidArgument` (code
+        FAILED_PRECONDITION) when ``name`` is a dataset.
         """
-        stage = Path(tempfile.mkdtemp(prefix="save-", dir=self.cache.tmp_dir()))
-        try:
+        meta = _lineage.provenance(datasets, parent, run_id, source, git, require_clean)
+        with self._staging() as (stage, keep):
             _, deferred = _meta.stage_model(
                 model, stage, flavor=flavor, input_example=input_example, allow_pickle=allow_pickle,
                 serializer=serializer, flavor_options=dict(flavor_options or {}),
@@ -298,9 +270,7 @@ class Registry:
             local = _transfer.collect_files(stage)
             local += [_transfer.LocalFile(n, str(stage / n), size=d.size, source=d) for n, d in deferred.items()]
             local.sort(key=lambda f: f.path)
-            return self._push(name, local, label, description, metrics, params, tags, alias, source, adopt=True)
-        finally:
-            shutil.rmtree(stage, ignore_errors=True)
+            return self._push(name, local, label, description, metrics, params, tags, alias, meta, keep, adopt=True)
 
     def save_files(
         self,
@@ -313,17 +283,28 @@ class Registry:
         params: Optional[Mapping[str, Any]] = None,
         tags: Optional[Mapping[str, str]] = None,
         alias: Union[str, Sequence[str], None] = None,
+        datasets: Optional[Mapping[str, Any]] = None,
+        parent: Optional[_lineage.VersionLike] = None,
+        run_id: Optional[str] = None,
         source: Optional[Mapping[str, Any]] = None,
+        git: Union[bool, PathLike] = True,
+        require_clean: bool = False,
     ) -> Version:
-        """Saves your own files and folders as a new version, as ``modelry
-        push`` does: one folder contributes its contents; one file keeps its
-        base name; with several inputs, each folder's contents go under its
-        name. Symbolic links inside a folder are kept."""
-        return self._push(name, paths, label, description, metrics, params, tags, alias, source, adopt=False)
+        """Saves your own files and folders as a new model version, as
+        ``modelry push`` does: one folder contributes its contents; one file
+        keeps its base name; with several inputs, each folder's contents go
+        under its name. Symbolic links inside a folder are kept. Lineage, git
+        capture and ``require_clean`` work as in :meth:`save`."""
+        meta = _lineage.provenance(datasets, parent, run_id, source, git, require_clean)
+        with self._cache_use() as keep:
+            return self._push(name, paths, label, description, metrics, params, tags, alias, meta, keep, adopt=False)
 
     def _push(self, name: str, paths: Any, label: Optional[str], description: str, metrics: Optional[Mapping[str, float]],
               params: Optional[Mapping[str, Any]], tags: Optional[Mapping[str, str]], alias: Union[str, Sequence[str], None],
-              source: Optional[Mapping[str, Any]], adopt: bool) -> Version:
+              extra: Dict[str, Any], keep: "set[str]", adopt: bool) -> Version:
+        """Uploads files and creates the version; with ``adopt`` the files
+        (written by the SDK into the cache's tmp/) move into the cache, and
+        their digests into ``keep``. Call inside :meth:`_cache_use`."""
         local = paths if isinstance(paths, list) and paths and isinstance(paths[0], _transfer.LocalFile) else _transfer.collect_files(paths)
         files, report = _transfer.upload(self.client, local, parallelism=self.parallelism, progress=self.progress)
         body: Dict[str, Any] = {
@@ -333,18 +314,54 @@ class Registry:
             "params": {k: str(v) for k, v in (params or {}).items()},
             "tags": dict(tags or {}),
             "aliases": [alias] if isinstance(alias, str) else list(alias or []),
+            **extra,
         }
         if label:
             body["label"] = label
-        if source:
-            body["source"] = dict(source)
-        v = Version.from_json(self.client.call("POST", f"/api/v1/models/{_q(name)}/versions", json_body=body))
+        v = Version.from_json(self._create_version(name, body))
         v.upload_report = report
         if adopt:  # the files save wrote are moved into the cache: loading them needs no download
             for f in local:
                 if not f.target and os.path.exists(f.abs) and not self.cache.blob_path(f.digest).exists():
                     self.cache.adopt(f.abs, f.digest)
+                    keep.add(f.digest)
         return v
+
+    def _create_version(self, name: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        try:
+            return dict(self.client.call("POST", f"/api/v1/models/{_q(name)}/versions", json_body=body))
+        except InvalidArgument as e:
+            for kind, call in (("dataset", "save_dataset"), ("model", "save or save_files")):
+                if e.code == "FAILED_PRECONDITION" and f'"{name}" is a {kind}, not a' in e.message:
+                    msg = f'"{name}" is a {kind}; a name holds models or datasets, never both: use {call} for it, or another name'
+                    raise KindMismatch(msg, kind, status=e.status) from e
+            raise
+
+    @contextmanager
+    def _staging(self) -> Iterator["tuple[Path, set[str]]"]:
+        """A folder in the cache's tmp/ for a save to write into, removed
+        at the end, with the cache held in use throughout."""
+        with self._cache_use() as keep:
+            stage = Path(tempfile.mkdtemp(prefix="save-", dir=self.cache.tmp_dir()))
+            try:
+                yield stage, keep
+            finally:
+                shutil.rmtree(stage, ignore_errors=True)
+
+    @contextmanager
+    def _cache_use(self) -> Iterator["set[str]"]:
+        """Holds the cache in use for a load or save, then prunes it back
+        under its size limit (if any), keeping the digests the block added
+        to the yielded set. A prune that would wait for other loads skips
+        its turn."""
+        keep: "set[str]" = set()
+        with self.cache.in_use():
+            yield keep
+        if self.cache.max_bytes is not None:
+            try:
+                self.cache.prune(keep=keep, timeout=0)
+            except CacheBusy:
+                pass
 
     # --- loading ---------------------------------------------------------
 
@@ -375,16 +392,18 @@ class Registry:
         extra types a skops file may construct; ``model`` is a torch module
         to load weights into; ``providers`` are onnxruntime's.
         """
-        info = self._fetch(name, version, offline)
         opts = {"trusted": list(trusted or []), "model": model, "providers": list(providers or [])}
-        return _meta.read_model(info.path, allow_pickle=allow_pickle, force=force, options=opts)
+        with self._cache_use() as keep:
+            info = self._fetch(name, version, offline, keep)
+            return _meta.read_model(info.path, allow_pickle=allow_pickle, force=force, options=opts)
 
     def load_info(self, name: str, version: _refs.VersionSpec = None, *, offline: bool = False) -> ModelInfo:
         """Returns a saved model's version, ``modelry.json`` and input
         example, without loading the model."""
-        info = self._fetch(name, version, offline)
-        meta = _meta.read_metadata(info.path)
-        return ModelInfo(info.version, meta, _meta.read_example(info.path, meta), info.path)
+        with self._cache_use() as keep:
+            info = self._fetch(name, version, offline, keep)
+            meta = _meta.read_metadata(info.path)
+            return ModelInfo(info.version, meta, _meta.read_example(info.path, meta), info.path)
 
     def load_files(
         self, name: str, version: _refs.VersionSpec = None, dest: Optional[PathLike] = None, *,
@@ -395,17 +414,22 @@ class Registry:
         With ``dest`` the files are copied there (hard-linked with
         ``link=True``; then do not edit them) and ``dest`` is returned.
         Without, the returned folder is inside the cache and read-only: its
-        files are links to cached blobs.
+        files are links to cached blobs (with a cache size limit, a later
+        load or save may prune them: pass ``dest`` for a lasting copy).
         """
-        info = self._fetch(name, version, offline)
-        if dest is None:
-            return info.path
-        blobs = {f.path: self.cache.blob_path(f.digest) for f in info.version.files if not f.is_link}
-        return _transfer.materialize(info.version.files, blobs, dest, link=link)
+        with self._cache_use() as keep:
+            info = self._fetch(name, version, offline, keep)
+            if dest is None:
+                return info.path
+            blobs = {f.path: self.cache.blob_path(f.digest) for f in info.version.files if not f.is_link}
+            return _transfer.materialize(info.version.files, blobs, dest, link=link)
 
-    def _fetch(self, name: str, version: _refs.VersionSpec, offline: bool) -> "_Fetched":
+    def _fetch(self, name: str, version: _refs.VersionSpec, offline: bool, keep: "set[str]") -> "_Fetched":
+        """Resolves a version and makes its files present in the cache;
+        adds their digests to ``keep`` (spared by the prune that follows)."""
         ref, model, kind = _refs.resolve_args(name, version)
         v, client = self._resolve(ref, model, kind, offline)
+        keep.update(f.digest for f in v.files if not f.is_link)
         _, report = _transfer.download(client, v.files, self.cache, parallelism=self.parallelism, progress=self.progress)
         v.download_report = report
         return _Fetched(v, self.cache.tree(v.digest, v.files))
@@ -448,11 +472,6 @@ def _offline_note(ref: str, v: Version, kind: str, when: float, why: str) -> str
     return note
 
 
-def _q(segment: str) -> str:
-    """Escapes one URL path segment (names are plain, but a typo must not change the route)."""
-    return urllib.parse.quote(segment, safe="")
-
-
 def _patch(description: Optional[str], set_tags: Optional[Mapping[str, str]], remove_tags: Sequence[str]) -> Dict[str, Any]:
     body: Dict[str, Any] = {}
     if description is not None:
@@ -462,13 +481,3 @@ def _patch(description: Optional[str], set_tags: Optional[Mapping[str, str]], re
     if remove_tags:
         body["remove_tags"] = list(remove_tags)
     return body
-
-
-def _rfc3339(t: _dt.datetime) -> str:
-    """Formats t with nanoseconds, rounding up within its microsecond: the
-    server keeps nanoseconds, and a time taken from a move (truncated to
-    microseconds by Python) must still include that move."""
-    if t.tzinfo is None:
-        t = t.astimezone()
-    t = t.astimezone(_dt.timezone.utc)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond:06d}999Z"

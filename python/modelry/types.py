@@ -55,10 +55,12 @@ class FileEntry:
 
 @dataclass
 class Model:
-    """A registered model: name, description, tags, aliases (alias ->
-    version number), the highest version number given and the live count."""
+    """A registered name: ``kind`` (``"model"`` or ``"dataset"``; a name is
+    one or the other for good), description, tags, aliases (alias -> version
+    number), the highest version number given and the live count."""
 
     name: str
+    kind: str = "model"
     description: str = ""
     tags: Dict[str, str] = field(default_factory=dict)
     aliases: Dict[str, int] = field(default_factory=dict)
@@ -74,6 +76,7 @@ class Model:
         """Builds a Model from the server's JSON."""
         return cls(
             name=d["name"],
+            kind=d.get("kind") or "model",
             description=d.get("description", ""),
             tags=dict(d.get("tags") or {}),
             aliases={k: int(v) for k, v in (d.get("aliases") or {}).items()},
@@ -118,7 +121,11 @@ class Version:
     """One immutable version of a model.
 
     ``version`` is its number, ``label`` its optional label, ``digest`` the
-    SHA-256 of its manifest. ``upload_report`` is set on the version that
+    SHA-256 of its manifest. ``source`` is its provenance as the server
+    stores it (``{"git": {...}, "run": {...}}``, see
+    :mod:`modelry.gitsource`), ``lineage`` what it declared it was made from
+    (``{"datasets": [...], "parent": {...}}``, see :mod:`modelry.lineage`).
+    ``upload_report`` is set on the version that
     :meth:`Registry.save` or :meth:`Registry.save_files` returns, and
     ``download_report`` after a load.
     """
@@ -132,6 +139,7 @@ class Version:
     params: Dict[str, str] = field(default_factory=dict)
     tags: Dict[str, str] = field(default_factory=dict)
     source: Dict[str, Any] = field(default_factory=dict)
+    lineage: Dict[str, Any] = field(default_factory=dict)
     files: List[FileEntry] = field(default_factory=list)
     size: int = 0
     aliases: List[str] = field(default_factory=list)
@@ -155,6 +163,7 @@ class Version:
             params=dict(d.get("params") or {}),
             tags=dict(d.get("tags") or {}),
             source=dict(d.get("source") or {}),
+            lineage=dict(d.get("lineage") or {}),
             files=[FileEntry.from_json(f) for f in d.get("files") or []],
             size=int(d.get("size", 0)),
             aliases=list(d.get("aliases") or []),

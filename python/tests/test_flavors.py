@@ -228,3 +228,34 @@ def test_library_versions_checked_on_load(reg, name, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         reg.load(name, "same")  # same versions: no warning at all
+
+
+def test_sklearn_with_a_dataframe_input_example(reg, name, data):
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    X, y = data
+    df = pd.DataFrame({
+        "age": (X[:, 0] * 10 + 40).astype("int64"),
+        "income": X[:, 1].astype("float64"),
+        "plan": np.where(X[:, 2] > 0, "pro", "free"),
+    })
+    model = make_pipeline(
+        make_column_transformer((StandardScaler(), ["age", "income"]), (OneHotEncoder(), ["plan"])),
+        LogisticRegression(),
+    ).fit(df, y)
+    reg.save(name, model, "1.0", input_example=df.head(5))
+
+    info = reg.load_info(name, "1.0")
+    inputs = info.metadata["signature"]["inputs"]
+    assert inputs == {"type": "dataframe", "columns": {"age": "int64", "income": "float64", "plan": str(df["plan"].dtype)}}
+    assert info.metadata["signature"]["outputs"] == {"type": "tensor", "dtype": "int64", "shape": [-1]}
+    pd.testing.assert_frame_equal(info.input_example, df.head(5))  # back as a DataFrame, dtypes and all
+
+    loaded = reg.load(name, "1.0")
+    assert list(loaded.feature_names_in_) == ["age", "income", "plan"]
+    np.testing.assert_array_equal(loaded.predict(df), model.predict(df))
+    np.testing.assert_allclose(loaded.predict_proba(info.input_example), model.predict_proba(df.head(5)))
