@@ -25,6 +25,7 @@ const (
 	CodeMissingBlobs       = "MISSING_BLOBS"
 	CodeLengthRequired     = "LENGTH_REQUIRED"
 	CodeFailedPrecondition = "FAILED_PRECONDITION"
+	CodeKindMismatch       = "KIND_MISMATCH" // a dataset name used as a model, or the reverse
 	CodePayloadTooLarge    = "PAYLOAD_TOO_LARGE"
 	CodeRangeNotSatisfied  = "RANGE_NOT_SATISFIABLE"
 	CodeInternal           = "INTERNAL"

@@ -32,6 +32,7 @@ var statusOf = map[registry.Kind]int{
 	registry.KindMissingBlobs:    http.StatusConflict,
 	kindLengthRequired:           http.StatusLengthRequired,
 	registry.KindPrecondition:    http.StatusPreconditionFailed,
+	registry.KindWrongKind:       http.StatusPreconditionFailed,
 	registry.KindTooLarge:        http.StatusRequestEntityTooLarge,
 	registry.KindInternal:        http.StatusInternalServerError,
 	registry.KindUnavailable:     http.StatusServiceUnavailable,

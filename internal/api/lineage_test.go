@@ -82,13 +82,13 @@ func TestBadLineageInput(t *testing.T) {
 	}{
 		{"unknown dataset ref", "churn", train("nope/1"), 404, "NOT_FOUND", `dataset train=nope/1: dataset "nope" not found`},
 		{"unknown dataset version", "churn", train("sales/7"), 404, "NOT_FOUND", `dataset "sales" has no version 7`},
-		{"dataset ref that is a model", "churn", train("churn/1"), 412, "FAILED_PRECONDITION", `"churn" is a model, not a dataset`},
-		{"model pushed into a dataset name", "sales", nil, 412, "FAILED_PRECONDITION", `"sales" is a dataset, not a model`},
-		{"dataset pushed into a model name", "churn", map[string]any{"kind": "dataset"}, 412, "FAILED_PRECONDITION", `'modelry push'`},
+		{"dataset ref that is a model", "churn", train("churn/1"), 412, "KIND_MISMATCH", `"churn" is a model, not a dataset`},
+		{"model pushed into a dataset name", "sales", nil, 412, "KIND_MISMATCH", `"sales" is a dataset, not a model`},
+		{"dataset pushed into a model name", "churn", map[string]any{"kind": "dataset"}, 412, "KIND_MISMATCH", `'modelry push'`},
 		{"bad kind", "new", map[string]any{"kind": "table"}, 400, "INVALID_ARGUMENT", `kind "table"`},
 		{"bad role", "new", lineage(map[string]any{"datasets": []map[string]string{{"role": "x y", "ref": "sales/1"}}}), 400, "INVALID_ARGUMENT", "dataset role"},
 		{"parent role", "new", lineage(map[string]any{"datasets": []map[string]string{{"role": "parent", "ref": "sales/1"}}}), 400, "INVALID_ARGUMENT", "reserved"},
-		{"parent of the other kind", "new", lineage(map[string]any{"parent": "sales/1"}), 412, "FAILED_PRECONDITION", `"sales" is a dataset, not a model`},
+		{"parent of the other kind", "new", lineage(map[string]any{"parent": "sales/1"}), 412, "KIND_MISMATCH", `"sales" is a dataset, not a model`},
 		{"bad parent ref", "new", lineage(map[string]any{"parent": "churn//1"}), 400, "INVALID_ARGUMENT", "parent: invalid reference"},
 		{"lineage not an object", "new", map[string]any{"lineage": []string{"sales"}}, 400, "INVALID_ARGUMENT", "lineage"},
 	}

@@ -231,13 +231,13 @@ func TestDatasetAndLineageErrors(t *testing.T) {
 		code   int
 		prefix string
 	}{
-		{"model push to a dataset", []string{"push", "le-sales", f}, 1, `FAILED_PRECONDITION: "le-sales" is a dataset, not a model; names are one kind or the other: push to "le-sales" with 'modelry data push'`},
-		{"dataset push to a model", []string{"data", "push", "le-churn", f}, 1, `FAILED_PRECONDITION: "le-churn" is a model, not a dataset; names are one kind or the other: push to "le-churn" with 'modelry push'`},
-		{"dataset that is a model", []string{"push", "le-x", f, "--dataset", "train=le-base/1"}, 1, `FAILED_PRECONDITION: dataset train=le-base/1: "le-base" is a model, not a dataset`},
+		{"model push to a dataset", []string{"push", "le-sales", f}, 1, `KIND_MISMATCH: "le-sales" is a dataset, not a model; names are one kind or the other: push to "le-sales" with 'modelry data push'`},
+		{"dataset push to a model", []string{"data", "push", "le-churn", f}, 1, `KIND_MISMATCH: "le-churn" is a model, not a dataset; names are one kind or the other: push to "le-churn" with 'modelry push'`},
+		{"dataset that is a model", []string{"push", "le-x", f, "--dataset", "train=le-base/1"}, 1, `KIND_MISMATCH: dataset train=le-base/1: "le-base" is a model, not a dataset`},
 		{"unknown dataset", []string{"push", "le-x", f, "--dataset", "train=le-nope"}, 1, `NOT_FOUND: dataset train=le-nope: dataset "le-nope" not found`},
 		{"unknown dataset version", []string{"push", "le-x", f, "--dataset", "eval=le-sales/9"}, 1, `NOT_FOUND: dataset eval=le-sales/9: dataset "le-sales" has no version 9`},
 		{"bad role", []string{"push", "le-x", f, "--dataset", "1st=le-sales/1"}, 1, `INVALID_ARGUMENT: dataset role "1st" must start with a letter`},
-		{"parent of the other kind", []string{"push", "le-x", f, "--parent", "le-sales/1"}, 1, `FAILED_PRECONDITION: parent le-sales/1: "le-sales" is a dataset, not a model`},
+		{"parent of the other kind", []string{"push", "le-x", f, "--parent", "le-sales/1"}, 1, `KIND_MISMATCH: parent le-sales/1: "le-sales" is a dataset, not a model`},
 		{"unknown lineage ref", []string{"lineage", "le-nope/1"}, 1, `NOT_FOUND: model "le-nope" not found`},
 		{"depth out of range", []string{"used-by", "le-sales", "--depth", "101"}, 1, "INVALID_ARGUMENT: query parameter depth=101 is out of range; use 1 to 100"},
 		{"dataset without =", []string{"push", "le-x", f, "--dataset", "le-sales"}, 2, `--dataset "le-sales" is not ROLE=REF`},

@@ -17,6 +17,9 @@ const (
 	KindNotFound        Kind = "NOT_FOUND"
 	KindAlreadyExists   Kind = "ALREADY_EXISTS"
 	KindPrecondition    Kind = "FAILED_PRECONDITION"
+	// KindWrongKind: a name that holds models was used as a dataset, or
+	// the other way round. A name is one kind or the other for good.
+	KindWrongKind Kind = "KIND_MISMATCH"
 	KindUnauthenticated Kind = "UNAUTHENTICATED"
 	KindPermission      Kind = "PERMISSION_DENIED"
 	KindDigestMismatch  Kind = "DIGEST_MISMATCH"

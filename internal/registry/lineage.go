@@ -134,7 +134,7 @@ func (s *Service) resolvePointer(ctx context.Context, tx ReadTx, ref, want, what
 		return VersionPointer{}, err
 	}
 	if m.Kind != want {
-		return VersionPointer{}, E(KindPrecondition, "%s: %q is a %s, not a %s", what, r.Model, m.Kind, want)
+		return VersionPointer{}, E(KindWrongKind, "%s: %q is a %s, not a %s", what, r.Model, m.Kind, want)
 	}
 	v, err := s.resolve(ctx, tx, r)
 	if Is(err, KindNotFound) {
@@ -153,7 +153,7 @@ func kindMismatch(m Model, want string) error {
 	if m.Kind == KindDataset {
 		how = `'modelry data push' (REST: "kind": "dataset")`
 	}
-	return E(KindPrecondition, "%q is a %s, not a %s; names are one kind or the other: push to %q with %s, or pick another name",
+	return E(KindWrongKind, "%q is a %s, not a %s; names are one kind or the other: push to %q with %s, or pick another name",
 		m.Name, m.Kind, want, m.Name, how)
 }
 

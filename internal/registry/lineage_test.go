@@ -88,13 +88,13 @@ func TestBadLineageIsRefusedAndStoresNothing(t *testing.T) {
 		want              registry.Kind
 		hint              string
 	}{
-		{"model into a dataset", "sales", "", registry.LineageInput{}, registry.KindPrecondition, `"sales" is a dataset, not a model; names are one kind or the other: push to "sales" with 'modelry data push'`},
-		{"dataset into a model", "churn", registry.KindDataset, registry.LineageInput{}, registry.KindPrecondition, `"churn" is a model, not a dataset`},
+		{"model into a dataset", "sales", "", registry.LineageInput{}, registry.KindWrongKind, `"sales" is a dataset, not a model; names are one kind or the other: push to "sales" with 'modelry data push'`},
+		{"dataset into a model", "churn", registry.KindDataset, registry.LineageInput{}, registry.KindWrongKind, `"churn" is a model, not a dataset`},
 		{"bad kind", "new", "table", registry.LineageInput{}, registry.KindInvalid, `kind "table" is not "model" or "dataset"`},
 		{"unknown dataset", "new", "", registry.LineageInput{Datasets: uses("train=nope/1")}, registry.KindNotFound, `dataset train=nope/1: dataset "nope" not found`},
 		{"unknown dataset version", "new", "", registry.LineageInput{Datasets: uses("train=sales/9")}, registry.KindNotFound, `dataset train=sales/9: dataset "sales" has no version 9`},
-		{"dataset that is a model", "new", "", registry.LineageInput{Datasets: uses("train=base/1")}, registry.KindPrecondition, `dataset train=base/1: "base" is a model, not a dataset`},
-		{"parent of another kind", "new", "", registry.LineageInput{Parent: "sales/1"}, registry.KindPrecondition, `parent sales/1: "sales" is a dataset, not a model`},
+		{"dataset that is a model", "new", "", registry.LineageInput{Datasets: uses("train=base/1")}, registry.KindWrongKind, `dataset train=base/1: "base" is a model, not a dataset`},
+		{"parent of another kind", "new", "", registry.LineageInput{Parent: "sales/1"}, registry.KindWrongKind, `parent sales/1: "sales" is a dataset, not a model`},
 		{"unknown parent", "new", "", registry.LineageInput{Parent: "ghost@prod"}, registry.KindNotFound, `parent ghost@prod: model "ghost" not found`},
 		{"bad role", "new", "", registry.LineageInput{Datasets: uses("9lives=sales/1")}, registry.KindInvalid, `must start with a letter`},
 		{"reserved role", "new", "", registry.LineageInput{Datasets: uses("parent=sales/1")}, registry.KindInvalid, `"parent" is reserved`},

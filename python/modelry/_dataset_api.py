@@ -59,7 +59,7 @@ class DatasetMethods:
         in ``parent``.
 
         Raises :class:`~modelry.errors.InvalidArgument` (code
-        FAILED_PRECONDITION) when ``name`` is a model: models and datasets
+        KIND_MISMATCH) when ``name`` is a model: models and datasets
         share one namespace.
 
         Example::

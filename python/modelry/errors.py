@@ -20,9 +20,10 @@ InvalidArgument        INVALID_ARGUMENT (400), FAILED_PRECONDITION (412),
 DirtyWorkTree          DIRTY_WORK_TREE (local: ``require_clean=True`` and
                        the git work tree has uncommitted changes; a
                        subclass of InvalidArgument)
-KindMismatch           FAILED_PRECONDITION (412) when a save names a
-                       dataset, or a dataset save names a model (a
-                       subclass of InvalidArgument)
+KindMismatch           KIND_MISMATCH (412) when a save names a
+                       dataset, or a dataset save names a model, or
+                       lineage names the wrong kind (a subclass of
+                       InvalidArgument)
 CacheBusy              CACHE_BUSY (local: a prune waited too long for
                        loads in progress to finish)
 IntegrityError         DIGEST_MISMATCH (400 from the server, or local
@@ -85,7 +86,7 @@ class KindMismatch(InvalidArgument):
     """A save named a dataset (or a dataset save named a model): a name is
     one kind or the other for good. ``kind`` is the kind the name has."""
 
-    def __init__(self, message: str, kind: str, code: str = "FAILED_PRECONDITION", status: Optional[int] = 412) -> None:
+    def __init__(self, message: str, kind: str = "", code: str = "KIND_MISMATCH", status: Optional[int] = 412) -> None:
         super().__init__(message, code=code, status=status)
         self.kind = kind
 
@@ -115,6 +116,7 @@ _BY_CODE = {
     "UNAUTHENTICATED": PermissionDenied,
     "INVALID_ARGUMENT": InvalidArgument,
     "FAILED_PRECONDITION": InvalidArgument,
+    "KIND_MISMATCH": KindMismatch,
     "MISSING_BLOBS": InvalidArgument,
     "PAYLOAD_TOO_LARGE": InvalidArgument,
     "LENGTH_REQUIRED": InvalidArgument,

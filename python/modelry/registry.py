@@ -259,7 +259,7 @@ class Registry(AliasAuditMethods, DatasetMethods):
         ``source`` fields by hand (they win over what is captured).
 
         Raises :class:`~modelry.errors.InvalidArgument` (code
-        FAILED_PRECONDITION) when ``name`` is a dataset.
+        KIND_MISMATCH) when ``name`` is a dataset.
         """
         meta = _lineage.provenance(datasets, parent, run_id, source, git, require_clean)
         with self._staging() as (stage, keep):
@@ -330,9 +330,9 @@ class Registry(AliasAuditMethods, DatasetMethods):
     def _create_version(self, name: str, body: Dict[str, Any]) -> Dict[str, Any]:
         try:
             return dict(self.client.call("POST", f"/api/v1/models/{_q(name)}/versions", json_body=body))
-        except InvalidArgument as e:
+        except KindMismatch as e:
             for kind, call in (("dataset", "save_dataset"), ("model", "save or save_files")):
-                if e.code == "FAILED_PRECONDITION" and f'"{name}" is a {kind}, not a' in e.message:
+                if f'"{name}" is a {kind}, not a' in e.message:
                     msg = f'"{name}" is a {kind}; a name holds models or datasets, never both: use {call} for it, or another name'
                     raise KindMismatch(msg, kind, status=e.status) from e
             raise

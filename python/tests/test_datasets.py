@@ -157,7 +157,7 @@ def test_a_name_keeps_its_kind(server, reg, name, tmp_path):
     with pytest.raises(modelry.KindMismatch) as e:
         reg.save(ds, {"w": np.ones(2)})  # a model pushed into a dataset's name
     assert isinstance(e.value, modelry.InvalidArgument)
-    assert (e.value.code, e.value.status, e.value.kind) == ("FAILED_PRECONDITION", 412, "dataset")
+    assert (e.value.code, e.value.status, e.value.kind) == ("KIND_MISMATCH", 412, "dataset")
     assert "save_dataset" in e.value.message
     with pytest.raises(modelry.KindMismatch) as e:
         reg.save_dataset(model, frame(5))
@@ -167,7 +167,7 @@ def test_a_name_keeps_its_kind(server, reg, name, tmp_path):
 
     with pytest.raises(modelry.InvalidArgument) as e:  # a model named as training data
         reg.save(f"{name}-new", {"w": np.ones(2)}, datasets={"train": f"{model}/1"})
-    assert e.value.code == "FAILED_PRECONDITION" and "is a model, not a dataset" in e.value.message
+    assert e.value.code == "KIND_MISMATCH" and "is a model, not a dataset" in e.value.message
     with pytest.raises(modelry.NotFound):
         reg.save(f"{name}-new", {"w": np.ones(2)}, datasets={"train": f"{ds}/9"})
     with pytest.raises(modelry.NotFound):

@@ -56,6 +56,7 @@ var codeOfKind = map[registry.Kind]string{
 	registry.KindDigestMismatch:  codeInvalidParameter,
 	registry.KindMissingBlobs:    codeInvalidParameter,
 	registry.KindPrecondition:    codeInvalidParameter,
+	registry.KindWrongKind:       codeInvalidParameter,
 	registry.KindTooLarge:        codeInvalidParameter,
 	registry.KindNotFound:        codeNotFound,
 	registry.KindAlreadyExists:   codeAlreadyExists,
