@@ -12,14 +12,14 @@ type Kind string
 // The kinds of error the registry returns. Their string values are part of the
 // public API: clients match on them.
 const (
-	KindInternal        Kind = "INTERNAL"
-	KindInvalid         Kind = "INVALID_ARGUMENT"
-	KindNotFound        Kind = "NOT_FOUND"
-	KindAlreadyExists   Kind = "ALREADY_EXISTS"
-	KindPrecondition    Kind = "FAILED_PRECONDITION"
+	KindInternal      Kind = "INTERNAL"
+	KindInvalid       Kind = "INVALID_ARGUMENT"
+	KindNotFound      Kind = "NOT_FOUND"
+	KindAlreadyExists Kind = "ALREADY_EXISTS"
+	KindPrecondition  Kind = "FAILED_PRECONDITION"
 	// KindWrongKind: a name that holds models was used as a dataset, or
 	// the other way round. A name is one kind or the other for good.
-	KindWrongKind Kind = "KIND_MISMATCH"
+	KindWrongKind       Kind = "KIND_MISMATCH"
 	KindUnauthenticated Kind = "UNAUTHENTICATED"
 	KindPermission      Kind = "PERMISSION_DENIED"
 	KindDigestMismatch  Kind = "DIGEST_MISMATCH"
