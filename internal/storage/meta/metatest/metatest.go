@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"Rename", renameTests},
 		{"Transactions", txTests},
 		{"Shapes", shapeTests},
+		{"ReferencedDigests", referenceTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
