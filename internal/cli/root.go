@@ -125,6 +125,7 @@ A version is named by a reference (REF):
 	root.AddCommand(a.aliasCmd(), a.rollbackCmd())
 	root.AddCommand(a.tagCmd(), a.deleteCmd())
 	root.AddCommand(a.tokenCmd(), a.loginCmd(), a.whoamiCmd(), a.eventsCmd())
+	root.AddCommand(a.gcCmd())
 	return root
 }
 
