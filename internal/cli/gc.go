@@ -27,8 +27,8 @@ The grace period (--grace, default 1h) protects uploads in flight: a file
 uploaded, or reported present to a client, less than that long ago is kept
 even if no version uses it yet, because the push that sent it may not have
 created its version yet. Set it longer than your slowest push. --grace 0
-keeps nothing that is unused; a push running at that moment may have to
-upload some files again.
+keeps nothing that is unused; a push running at that moment may fail with
+MISSING_BLOBS, and pushing again uploads only what is missing.
 
 --dry-run reports what would be deleted and deletes nothing. -o json prints
 the full report. Needs an admin token.`,
