@@ -25,6 +25,7 @@ type gcFixture struct {
 	ctx   context.Context
 	blobs *recipeStore
 	st    storetest.Stores
+	trk   *tracking.Service // MLflow artifacts, a blob referrer as in the server
 }
 
 type recipeStore struct {
@@ -49,7 +50,10 @@ func newGCFixture(t *testing.T, opts ...registry.Option) *gcFixture {
 	st := storetest.Open(t)
 	blobs := &recipeStore{Store: st.Blobs, parts: map[string][]string{}}
 	ctx := registry.WithPrincipal(context.Background(), registry.Principal{Name: "root", Role: registry.RoleAdmin})
-	return &gcFixture{t: t, svc: registry.New(st.Meta, blobs, opts...), ctx: ctx, blobs: blobs, st: st}
+	opts = append(opts, registry.WithBlobReferrers(st.Meta.Tracking()))
+	svc := registry.New(st.Meta, blobs, opts...)
+	trk := tracking.New(st.Meta.Tracking(), blobs, tracking.WithBlobGuard(svc))
+	return &gcFixture{t: t, svc: svc, ctx: ctx, blobs: blobs, st: st, trk: trk}
 }
 
 func sha(content string) string {
@@ -259,24 +263,22 @@ func TestGCSparesABlobReferencedAfterTheWalk(t *testing.T) {
 }
 
 func TestGCKeepsBlobsOfReferrers(t *testing.T) {
-	st := storetest.Open(t)
-	trk := st.Meta.Tracking()
-	svc := registry.New(st.Meta, st.Blobs, registry.WithBlobReferrers(trk))
-	ctx := registry.WithPrincipal(context.Background(), registry.Principal{Name: "root", Role: registry.RoleAdmin})
-	tsvc := tracking.New(trk, st.Blobs, tracking.WithBlobGuard(svc))
-	if err := tsvc.PutArtifact(ctx, "0/run/artifacts/model.pkl", 6, strings.NewReader("pickle")); err != nil {
+	f := newGCFixture(t)
+	if err := f.trk.PutArtifact(f.ctx, "0/run/artifacts/model.pkl", 6, strings.NewReader("pickle")); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := svc.CollectGarbage(ctx, registry.GCOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := f.gc(registry.GCOptions{})
 	if rep.Live != 1 || rep.Deleted != 0 {
 		t.Fatalf("report = %+v", rep)
 	}
-	if _, err := st.Blobs.Stat(ctx, sha("pickle")); err != nil {
-		t.Fatalf("artifact blob collected: %v", err)
+	f.wantStored("artifact", true, sha("pickle"))
+	if err := f.trk.DeleteArtifacts(f.ctx, "0/run"); err != nil {
+		t.Fatal(err)
 	}
+	if rep := f.gc(registry.GCOptions{}); rep.Deleted != 1 {
+		t.Fatalf("after the artifact was deleted: %+v", rep)
+	}
+	f.wantStored("deleted artifact", false, sha("pickle"))
 }
 
 func TestGCRefusals(t *testing.T) {
@@ -297,4 +299,52 @@ func TestGCRefusals(t *testing.T) {
 		}
 	}
 	f.gc(registry.GCOptions{})
+}
+
+// pausingIndex holds an artifact index write until released: the moment
+// between an artifact's upload and its index entry.
+type pausingIndex struct {
+	tracking.Store
+	entered, release chan struct{}
+}
+
+func (p pausingIndex) PutArtifact(ctx context.Context, a tracking.Artifact) error {
+	close(p.entered)
+	<-p.release
+	return p.Store.PutArtifact(ctx, a)
+}
+
+// An artifact uploaded before a collection starts and indexed after it read
+// the index keeps its blob: the collection waits for the index write.
+func TestGCWaitsForAnArtifactBeingIndexed(t *testing.T) {
+	f := newGCFixture(t)
+	idx := pausingIndex{Store: f.st.Meta.Tracking(), entered: make(chan struct{}), release: make(chan struct{})}
+	trk := tracking.New(idx, f.st.Blobs, tracking.WithBlobGuard(f.svc))
+	logged := make(chan error, 1)
+	go func() { logged <- trk.PutArtifact(f.ctx, "0/r/artifacts/m.pkl", 6, strings.NewReader("pickle")) }()
+	<-idx.entered
+	collected := make(chan registry.GCReport, 1)
+	go func() {
+		rep, err := f.svc.CollectGarbage(f.ctx, registry.GCOptions{})
+		if err != nil {
+			t.Error(err)
+		}
+		collected <- rep
+	}()
+	var rep registry.GCReport
+	select {
+	case rep = <-collected:
+		t.Errorf("the collection ran while an artifact was being indexed: %+v", rep)
+		close(idx.release)
+		<-logged
+	case <-time.After(200 * time.Millisecond):
+		close(idx.release)
+		if err := <-logged; err != nil {
+			t.Fatal(err)
+		}
+		if rep = <-collected; rep.Deleted != 0 || rep.Live != 1 {
+			t.Errorf("report = %+v", rep)
+		}
+	}
+	f.wantStored("indexed artifact", true, sha("pickle"))
 }
