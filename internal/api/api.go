@@ -95,6 +95,8 @@ func (h *Handler) routes() {
 	h.route("GET /api/v1/blobs/{digest}", h.getBlob)
 	h.route("PUT /api/v1/blobs/{digest}", h.putBlob)
 
+	h.route("POST /api/v1/gc", h.collectGarbage)
+
 	h.route("GET /api/v1/events", h.listEvents)
 	h.route("GET /api/v1/tokens", h.listTokens)
 	h.route("POST /api/v1/tokens", h.createToken)

@@ -57,6 +57,12 @@ func NewMetrics(svc *registry.Service) *Metrics {
 		}
 		return float64(st.Versions)
 	}))
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "modelry_gc_deleted_blobs_total", Help: "Blobs deleted by garbage collection."},
+			func() float64 { n, _ := svc.GCTotals(); return float64(n) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "modelry_gc_reclaimed_bytes_total", Help: "Bytes reclaimed by garbage collection."},
+			func() float64 { _, b := svc.GCTotals(); return float64(b) }),
+	)
 	if u, ok := svc.Blobs().(BlobUsage); ok {
 		m.reg.MustRegister(
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "modelry_blobs_stored", Help: "Blobs in the content-addressed store."},

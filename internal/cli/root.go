@@ -131,6 +131,7 @@ A version is named by a reference (REF):
 	root.AddCommand(a.tokenCmd(), a.loginCmd(), a.whoamiCmd(), a.eventsCmd())
 	root.AddCommand(a.lockCmd(), a.checkoutCmd())
 	root.AddCommand(a.dataCmd(), a.lineageCmd(), a.usedByCmd())
+	root.AddCommand(a.gcCmd())
 	return root
 }
 

@@ -11,7 +11,9 @@ const MaxMissingQuery = MaxFiles
 
 // MissingBlobs returns, in the order given and without repeats, the digests
 // the store does not hold: the blobs a client must upload before it creates a
-// version.
+// version. Each blob reported present is touched, so garbage collection
+// spares it for its grace period while the client goes on to create the
+// version without uploading it.
 func (s *Service) MissingBlobs(ctx context.Context, digests []string) ([]string, error) {
 	if _, err := require(ctx, RoleWriter); err != nil {
 		return nil, err
@@ -29,7 +31,7 @@ func (s *Service) MissingBlobs(ctx context.Context, digests []string) ([]string,
 			continue
 		}
 		seen[d] = true
-		switch _, err := s.blobs.Stat(ctx, d); {
+		switch _, err := s.referenceBlob(ctx, d); {
 		case Is(err, KindNotFound):
 			missing = append(missing, d)
 		case err != nil:
@@ -108,6 +110,45 @@ func (s *Service) StatBlob(ctx context.Context, digest string) (int64, error) {
 		return 0, err
 	}
 	return s.blobs.Stat(ctx, digest)
+}
+
+// ReferenceBlobs runs commit, which records a new reference to stored blobs
+// outside a version (the MLflow artifact index does), so that a garbage
+// collection running meanwhile cannot delete them: under the shared
+// reference lock each blob is checked and touched, then commit runs (see
+// CollectGarbage). KindMissingBlobs when a blob is not stored. It checks no
+// role: the caller has.
+func (s *Service) ReferenceBlobs(ctx context.Context, digests []string, commit func() error) error {
+	release := s.holdReferences()
+	defer release()
+	for _, d := range digests {
+		_, err := s.referenceBlob(ctx, d)
+		if Is(err, KindNotFound) {
+			return E(KindMissingBlobs, "blob %s is not stored any more (a garbage collection with a short grace period removed it during the upload); upload it again", d)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return commit()
+}
+
+// referenceBlob returns the size of a blob that is about to be referenced,
+// and touches it, or KindNotFound. Touching renews the blob's ModTime: a
+// collection then neither picks it (it is young) nor deletes it (it changed
+// since the collection listed it).
+func (s *Service) referenceBlob(ctx context.Context, digest string) (int64, error) {
+	size, err := s.blobs.Stat(ctx, digest)
+	if err != nil {
+		return 0, err
+	}
+	if t, ok := s.blobs.(BlobToucher); ok {
+		if err := t.Touch(ctx, digest); err != nil {
+			return 0, err
+		}
+	}
+	s.gc.noteTouch(digest)
+	return size, nil
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

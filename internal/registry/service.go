@@ -15,6 +15,7 @@ type Service struct {
 	now   func() time.Time
 
 	tokenCache sync.Map // hash -> cachedPrincipal
+	gc         gcState  // garbage collection (gc.go)
 }
 
 // Option configures a Service.

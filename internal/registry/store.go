@@ -34,6 +34,9 @@ type ReadTx interface {
 	AliasReader
 	EventReader
 	TokenReader
+	// ReferencedDigests, for a transaction, names every file digest of
+	// every live (not deleted) version of every model and dataset.
+	BlobReferrer
 }
 
 // WriteTx is what can be read and written inside an Update.
@@ -226,6 +229,28 @@ type BlobInfo struct {
 	// (chunk-level dedup), the blobs that hold its bytes. A live file keeps
 	// its parts alive. Empty for a blob stored whole.
 	Parts []string
+}
+
+// BlobReferrer is anything that holds references to blobs: the metadata
+// store's versions, and subsystems that keep blobs of their own (the MLflow
+// artifact index). Garbage collection keeps every blob a referrer names.
+type BlobReferrer interface {
+	// ReferencedDigests calls fn once for each distinct digest referenced,
+	// in no particular order, from one consistent snapshot. An error from fn
+	// stops the iteration and is returned as is.
+	ReferencedDigests(ctx context.Context, fn func(digest string) error) error
+}
+
+// BlobToucher renews and reads a blob's ModTime. Whoever is about to
+// reference a stored blob touches it first, so a garbage collection that
+// listed the blob as old and unreferenced sees it changed and spares it
+// (see CollectGarbage).
+type BlobToucher interface {
+	// Touch sets the blob's ModTime to now; KindNotFound when absent.
+	Touch(ctx context.Context, digest string) error
+	// ModTime returns the blob's ModTime as Walk reports it; KindNotFound
+	// when absent.
+	ModTime(ctx context.Context, digest string) (time.Time, error)
 }
 
 // BlobWalker lists stored blobs.

@@ -84,6 +84,9 @@ func (s *Service) CreateVersion(ctx context.Context, model string, in NewVersion
 	if _, err := require(ctx, RoleWriter); err != nil {
 		return Version{}, err
 	}
+	// From the blob check to the commit, collection may not delete (gc.go).
+	release := s.holdReferences()
+	defer release()
 	if err := s.checkBlobs(ctx, files); err != nil {
 		return Version{}, err
 	}
@@ -144,7 +147,8 @@ func (s *Service) insertVersion(ctx context.Context, tx WriteTx, p Principal, mo
 	return v, nil
 }
 
-// checkBlobs verifies that every file's blob is stored with the declared size.
+// checkBlobs verifies that every file's blob is stored with the declared
+// size, and touches it for garbage collection (see referenceBlob).
 func (s *Service) checkBlobs(ctx context.Context, files []File) error {
 	var missing []string
 	checked := map[string]bool{}
@@ -153,7 +157,7 @@ func (s *Service) checkBlobs(ctx context.Context, files []File) error {
 			continue
 		}
 		checked[f.Digest] = true
-		size, err := s.blobs.Stat(ctx, f.Digest)
+		size, err := s.referenceBlob(ctx, f.Digest)
 		switch {
 		case Is(err, KindNotFound):
 			missing = append(missing, f.Digest)

@@ -40,7 +40,13 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("opening blob store %s: %w", blobURL, err)
 	}
-	svc := registry.New(store, blobs)
+	// Garbage collection keeps the blobs of MLflow run artifacts too.
+	ts, hasTracking := store.(interface{ Tracking() tracking.Store })
+	var regOpts []registry.Option
+	if hasTracking {
+		regOpts = append(regOpts, registry.WithBlobReferrers(ts.Tracking()))
+	}
+	svc := registry.New(store, blobs, regOpts...)
 	if err := bootstrap(ctx, svc, cfg, log, stdout); err != nil {
 		return err
 	}
@@ -49,8 +55,8 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
 	opts := api.Options{Logger: log, NoAuth: cfg.NoAuth}
-	if ts, ok := store.(interface{ Tracking() tracking.Store }); ok {
-		opts.Tracking = tracking.New(ts.Tracking(), blobs, tracking.WithDeliverer(mlflow.Deliverer{}))
+	if hasTracking {
+		opts.Tracking = tracking.New(ts.Tracking(), blobs, tracking.WithDeliverer(mlflow.Deliverer{}), tracking.WithBlobGuard(svc))
 		// MLflow webhooks fire on registry events, whichever API made them.
 		relay := mlflow.NewRelay(svc, opts.Tracking, 250*time.Millisecond)
 		go func() {

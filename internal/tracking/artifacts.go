@@ -33,7 +33,9 @@ func CleanPath(p string) (string, error) {
 }
 
 // PutArtifact stores size bytes from r at path: the bytes go to the
-// content-addressed blob store (deduplicated), the path to the index.
+// content-addressed blob store (deduplicated), the path to the index. The
+// index entry commits through the blob guard, so a garbage collection
+// running meanwhile cannot delete the blob it points at.
 func (s *Service) PutArtifact(ctx context.Context, p string, size int64, r io.Reader) error {
 	if _, err := need(ctx, registry.RoleWriter); err != nil {
 		return err
@@ -46,7 +48,9 @@ func (s *Service) PutArtifact(ctx context.Context, p string, size int64, r io.Re
 	if err != nil {
 		return err
 	}
-	return s.store.PutArtifact(ctx, Artifact{Path: p, Digest: digest, Size: size})
+	return s.guard.ReferenceBlobs(ctx, []string{digest}, func() error {
+		return s.store.PutArtifact(ctx, Artifact{Path: p, Digest: digest, Size: size})
+	})
 }
 
 // OpenArtifact opens the file stored at path.

@@ -17,6 +17,7 @@ type Service struct {
 	store   Store
 	blobs   registry.BlobStore
 	deliver Deliverer
+	guard   BlobGuard
 	now     func() time.Time
 	mu      sync.Mutex // serializes read-modify-write of one run or model
 }
@@ -28,9 +29,27 @@ type Option func(*Service)
 // stored but never delivered.
 func WithDeliverer(d Deliverer) Option { return func(s *Service) { s.deliver = d } }
 
+// BlobGuard makes a new reference to stored blobs safe against a garbage
+// collection running at the same time: it checks and touches the blobs, then
+// runs commit, which records the reference. registry.Service is one.
+type BlobGuard interface {
+	ReferenceBlobs(ctx context.Context, digests []string, commit func() error) error
+}
+
+// WithBlobGuard sets the guard artifact uploads commit through; without
+// one, they commit directly (fine when nothing collects garbage).
+func WithBlobGuard(g BlobGuard) Option { return func(s *Service) { s.guard = g } }
+
+// unguarded commits without coordination.
+type unguarded struct{}
+
+func (unguarded) ReferenceBlobs(_ context.Context, _ []string, commit func() error) error {
+	return commit()
+}
+
 // New returns a Service over a tracking store and the registry's blobs.
 func New(store Store, blobs registry.BlobStore, opts ...Option) *Service {
-	s := &Service{store: store, blobs: blobs, deliver: noDeliverer{}, now: time.Now}
+	s := &Service{store: store, blobs: blobs, deliver: noDeliverer{}, guard: unguarded{}, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}

@@ -10,6 +10,8 @@ package tracking
 
 import (
 	"context"
+
+	"github.com/modelry/modelry/internal/registry"
 )
 
 // Store is what tracking persists. Each call is atomic on its own; the
@@ -69,4 +71,7 @@ type ArtifactIndex interface {
 	ListArtifacts(ctx context.Context, dir string) ([]Artifact, error)
 	// DeleteArtifacts removes path and everything under it.
 	DeleteArtifacts(ctx context.Context, path string) error
+	// ReferencedDigests names every distinct digest the index points at, so
+	// that garbage collection keeps those blobs.
+	registry.BlobReferrer
 }

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"Lineage", lineageTests},
 		{"Transactions", txTests},
 		{"Shapes", shapeTests},
+		{"ReferencedDigests", referenceTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package metatest
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/modelry/modelry/internal/registry"
@@ -23,6 +24,7 @@ func RunTracking(t *testing.T, open func(t *testing.T) tracking.Store) {
 		{"MetricHistory", testMetricHistory},
 		{"LoggedModels", testLoggedModels},
 		{"Artifacts", testArtifacts},
+		{"ArtifactDigests", testArtifactDigests},
 		{"Webhooks", testWebhooks},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t)) })
@@ -178,4 +180,21 @@ func testWebhooks(t *testing.T, s tracking.Store) {
 	noErr(t, s.DeleteWebhook(t.Context(), "w1"))
 	_, err = s.GetWebhook(t.Context(), "w1")
 	wantErr(t, err, registry.KindNotFound, "Webhook with ID w1 not found.")
+}
+
+func testArtifactDigests(t *testing.T, s tracking.Store) {
+	for _, p := range []string{"0/r/artifacts/a", "0/r/artifacts/b", "0/r/artifacts/gone"} {
+		noErr(t, s.PutArtifact(t.Context(), tracking.Artifact{Path: p, Digest: digestOf(p[len(p)-1:] + "x"), Size: 1}))
+	}
+	noErr(t, s.PutArtifact(t.Context(), tracking.Artifact{Path: "1/r/artifacts/copy", Digest: digestOf("ax"), Size: 1}))
+	noErr(t, s.DeleteArtifacts(t.Context(), "0/r/artifacts/gone"))
+	var got []string
+	noErr(t, s.ReferencedDigests(t.Context(), func(d string) error {
+		got = append(got, d)
+		return nil
+	}))
+	slices.Sort(got)
+	want := []string{digestOf("ax"), digestOf("bx")}
+	slices.Sort(want)
+	same(t, "artifact digests (each once, deleted entries left out)", got, want)
 }

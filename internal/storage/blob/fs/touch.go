@@ -1,0 +1,38 @@
+package fs
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/modelry/modelry/internal/registry"
+)
+
+var _ registry.BlobToucher = (*Store)(nil)
+
+// Touch sets a stored blob's modification time to now, restarting garbage
+// collection's grace period for it; KindNotFound when the blob is absent.
+// The blob's bytes and permissions are untouched.
+func (s *Store) Touch(ctx context.Context, digest string) error {
+	if err := registry.ValidateDigest(digest); err != nil {
+		return err
+	}
+	now := time.Now()
+	if err := os.Chtimes(s.path(digest), now, now); err != nil {
+		return notFoundOr(err, digest)
+	}
+	return nil
+}
+
+// ModTime returns when the blob was last written or touched, as Walk
+// reports it; KindNotFound when the blob is absent.
+func (s *Store) ModTime(ctx context.Context, digest string) (time.Time, error) {
+	if err := registry.ValidateDigest(digest); err != nil {
+		return time.Time{}, err
+	}
+	fi, err := os.Stat(s.path(digest))
+	if err != nil {
+		return time.Time{}, notFoundOr(err, digest)
+	}
+	return fi.ModTime(), nil
+}
