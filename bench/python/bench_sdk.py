@@ -23,6 +23,11 @@ Rows:
   SDK load_files      Registry.load_files(name): the transfer part alone (download + verify into the cache)
   SDK load, cached    Registry.load(name) again from a new Registry on the same cache, as a new
                       process would: every file re-hashed (verified), then mapped
+  CLI pull + arrays   CLI pull, plus mapping the pulled file and touching every page of its arrays
+                      (modelry.safetensors_io.read, one byte read per 4 KiB): what a CLI user pays
+                      to hold the arrays, as the SDK's load returns them
+  SDK load + touch    SDK load, plus touching every page of the arrays it returned (the like-for-like
+                      row against "CLI pull + arrays": the mapped arrays cannot hide unread bytes)
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from typing import Callable, Dict, List, Optional
 import numpy as np
 
 import modelry
-from modelry import metadata
+from modelry import metadata, safetensors_io
 
 TOKEN = "bench-admin-token-0123456789"
 TARGET = 0.8
@@ -121,6 +126,12 @@ def cli(binary: str, url: str, *args: str) -> None:
     subprocess.run([binary, *args], env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+def touch(arrays: Dict[str, np.ndarray]) -> int:
+    """Reads one byte of every 4 KiB page of the arrays, so that every page
+    is resident and mapped."""
+    return sum(int(a.reshape(-1).view(np.uint8)[::4096].sum()) for a in arrays.values())
+
+
 def make_weights(size: int, arrays: int) -> Dict[str, np.ndarray]:
     rng = np.random.default_rng(42)
     per = size // arrays // 4
@@ -139,6 +150,8 @@ def one_run(binary: str, root: Path, weights: Dict[str, np.ndarray], folder: Pat
         s.warm()
         times["CLI pull"].append(timed(lambda: cli(binary, s.url, "pull", "bench", "--dest", str(dest))))
         assert (dest / "model.safetensors").stat().st_size == (folder / "model.safetensors").stat().st_size
+        pulled = str(dest / "model.safetensors")
+        times["CLI pull + arrays"].append(times["CLI pull"][-1] + timed(lambda: touch(safetensors_io.read(pulled))))
         shutil.rmtree(dest)
     finally:
         s.stop()
@@ -153,6 +166,7 @@ def one_run(binary: str, root: Path, weights: Dict[str, np.ndarray], folder: Pat
         got: Dict[str, np.ndarray] = {}
         s.warm()
         times["SDK load"].append(timed(lambda: got.update(loader.load("bench"))))
+        times["SDK load + touch"].append(times["SDK load"][-1] + timed(lambda: touch(got)))
         assert all(np.array_equal(got[k], weights[k]) for k in weights), "the SDK load returned other arrays"
         got.clear()
         again = modelry.Registry(s.url, token=TOKEN, cache_dir=loader.cache.root, progress=False)  # as a new process: re-verifies
@@ -198,7 +212,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         folder.mkdir()
         metadata.write_model(weights, folder)
         times: Dict[str, List[float]] = {k: [] for k in
-                                          ["CLI push", "SDK save", "SDK save_files", "CLI pull", "SDK load", "SDK load_files", "SDK load, cached"]}
+                                          ["CLI push", "SDK save", "SDK save_files", "CLI pull", "SDK load", "SDK load_files", "SDK load, cached",
+                                           "CLI pull + arrays", "SDK load + touch"]}
         for r in range(a.runs):
             print(f"run {r + 1}/{a.runs}", file=sys.stderr)
             one_run(binary, root, weights, folder, nbytes, times)
@@ -209,6 +224,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ratios = {
         "SDK save": ("CLI push", True), "SDK save_files": ("CLI push", False),
         "SDK load": ("CLI pull", True), "SDK load_files": ("CLI pull", False), "SDK load, cached": ("CLI pull", False),
+        "SDK load + touch": ("CLI pull + arrays", False),
     }
     print(f"\nPython SDK vs CLI: {nbytes / 1e6:.0f} MB in {a.arrays} float32 arrays, median of {a.runs} runs, "
           f"load average {start_load} at start, {load1()} at end, {time.time() - t_start:.0f} s\n")

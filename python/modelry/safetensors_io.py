@@ -10,6 +10,15 @@ the file as memoryviews of the arrays themselves, so that a save can hash,
 write and upload the bytes in one pass. :func:`read` maps a file
 copy-on-write: the arrays share the page cache with the file, are
 writable, and writing to them never changes the file.
+
+What the mapping (``MAP_PRIVATE``) guarantees: a page the program writes
+becomes its own copy; a page it never writes stays shared with the file.
+Deleting or renaming the file does not affect the arrays (the kernel keeps
+an unlinked file's pages while a mapping holds them), but writing into the
+file in place, or truncating it, would show through (or raise SIGBUS past
+the new end). The cache never does either: its blobs are read-only, added
+by rename and removed by unlink (modelry.cache), so arrays loaded from it
+stay as verified until something outside the SDK writes into its files.
 """
 
 from __future__ import annotations
