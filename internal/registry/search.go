@@ -78,9 +78,10 @@ const MaxSearchLimit = 1_000_000
 type VersionSearcher interface {
 	// SearchVersions returns the versions q selects, at most q.Limit of
 	// them, in q's order; q has been validated. Found versions carry
-	// Model, Number, Description, Tags, Aliases, Source.Run, CreatedBy and
-	// CreatedAt (what a search shows), not their files, metrics, params,
-	// lineage, label or digest.
+	// Model, Number, Description, Tags, Aliases, CreatedBy, CreatedAt and
+	// the ID and URI of Source.Run (nil when both are empty): what a
+	// search shows, not their files, metrics, params, lineage, label,
+	// digest or run system.
 	SearchVersions(ctx context.Context, q VersionSearch) ([]Version, error)
 }
 
