@@ -110,20 +110,65 @@ func TestMLflowSearchVersions(t *testing.T) {
 	}
 }
 
+// seedVersions gives model name n versions in all: one pushed, the rest
+// created through the service (sharing its files), as MLflow would create
+// them (an external source each).
+func (a *testAPI) seedVersions(name string, n int) {
+	a.t.Helper()
+	v1 := a.push(name, map[string]string{"MLFLOW_SOURCE": "s3://bucket/" + name + "/0"}, nil)
+	ctx := registry.WithPrincipal(context.Background(), registry.Principal{Name: "seed", Role: registry.RoleWriter})
+	for i := 1; i < n; i++ {
+		_, err := a.svc.CreateVersion(ctx, name, registry.NewVersion{Files: v1.Files,
+			Source: registry.Source{Run: &registry.RunSource{System: "mlflow", URI: fmt.Sprintf("s3://bucket/%s/%d", name, i)}}})
+		if err != nil {
+			a.t.Fatal(err)
+		}
+	}
+}
+
+// TestMLflowLatestVersionsOfALargeModel checks latest_versions per stage for
+// a model of more versions than are read whole (one search per stage).
+func TestMLflowLatestVersionsOfALargeModel(t *testing.T) {
+	a := startAPI(t, false)
+	const p = "/api/2.0/mlflow"
+	a.seedVersions("big", 130)
+	for _, s := range []struct{ version, stage string }{{"7", "Production"}, {"9", "Production"}, {"120", "Staging"}, {"130", "Archived"}} {
+		a.do("POST", p+"/model-versions/transition-stage", a.writer, map[string]string{"name": "big", "version": s.version, "stage": s.stage}, jsonCT...).ok(200)
+	}
+	a.do("POST", p+"/model-versions/set-tag", a.writer, map[string]string{"name": "big", "version": "129", "key": "mlflow.current_stage", "value": "staging"}, jsonCT...).ok(200)
+	var latest struct {
+		Versions []mlflowVersion `json:"model_versions"`
+	}
+	a.do("POST", p+"/registered-models/get-latest-versions", a.reader, map[string]any{"name": "big"}, jsonCT...).ok(200).decode(&latest)
+	got := []string{}
+	for _, v := range latest.Versions {
+		got = append(got, v.Version+":"+v.CurrentStage)
+	}
+	// 129's stage "staging" is no canonical stage, so it is in none.
+	if want := []string{"128:None", "120:Staging", "9:Production", "130:Archived"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("latest versions %v, want %v", got, want)
+	}
+	a.do("POST", p+"/registered-models/get-latest-versions", a.reader, map[string]any{"name": "big", "stages": []string{"production", "None"}}, jsonCT...).ok(200).decode(&latest)
+	if len(latest.Versions) != 2 || latest.Versions[0].Version != "9" || latest.Versions[1].Version != "128" {
+		t.Fatalf("latest in production, None: %+v", latest.Versions)
+	}
+	var model struct {
+		Model struct {
+			Latest []mlflowVersion `json:"latest_versions"`
+		} `json:"registered_model"`
+	}
+	a.do("GET", p+"/registered-models/get?name=big", a.reader, nil).ok(200).decode(&model)
+	if len(model.Model.Latest) != 4 || model.Model.Latest[0].Version != "128" || model.Model.Latest[0].Source != "s3://bucket/big/127" {
+		t.Fatalf("registered model's latest versions: %+v", model.Model.Latest)
+	}
+}
+
 // BenchmarkMLflowSearchVersions measures search_model_versions returning
 // 10,000 versions of one model, as bench/mlflow/compare.py does
 // (`make bench-mlflow`), over loopback, answer read in full.
 func BenchmarkMLflowSearchVersions(b *testing.B) {
 	a := startAPI(b, false)
-	v1 := a.push("bench", map[string]string{"MLFLOW_SOURCE": "s3://bucket/bench/0"}, nil)
-	ctx := registry.WithPrincipal(context.Background(), registry.Principal{Name: "bench", Role: registry.RoleWriter})
-	for i := 1; i < 10_000; i++ {
-		_, err := a.svc.CreateVersion(ctx, "bench", registry.NewVersion{Files: v1.Files,
-			Source: registry.Source{Run: &registry.RunSource{System: "mlflow", URI: fmt.Sprintf("s3://bucket/bench/%d", i)}}})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
+	a.seedVersions("bench", 10_000)
 	req, _ := http.NewRequest("GET", a.url+"/api/2.0/mlflow/model-versions/search?"+
 		url.Values{"filter": {"name = 'bench'"}, "max_results": {"10000"}}.Encode(), nil)
 	req.Header.Set("Authorization", "Bearer "+a.reader)

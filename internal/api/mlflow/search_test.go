@@ -212,3 +212,36 @@ func TestVersionSearchTranslation(t *testing.T) {
 		}
 	}
 }
+
+// TestLatestInStageKeepsTheOldSemantics checks the per-stage searches of
+// latestInStages against latestPerStage over generated versions, stage tags
+// included (missing, empty, canonical, other spellings).
+func TestLatestInStageKeepsTheOldSemantics(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 8))
+	for range 300 {
+		var vs []registry.Version
+		for n := int64(1); n <= int64(1+r.IntN(12)); n++ {
+			v := registry.Version{Model: "iris", Number: n, Tags: map[string]string{}}
+			if r.IntN(3) > 0 {
+				v.Tags[stageTag] = []string{"", "None", "Staging", "Production", "Archived", "staging"}[r.IntN(6)]
+			}
+			vs = append(vs, v)
+		}
+		r.Shuffle(len(vs), func(i, j int) { vs[i], vs[j] = vs[j], vs[i] })
+		var got []registry.Version
+		for _, st := range stages {
+			q := latestInStage("iris", st)
+			var hits []registry.Version
+			for _, v := range vs {
+				if q.Match(v) {
+					hits = append(hits, v)
+				}
+			}
+			slices.SortFunc(hits, q.Compare)
+			got = append(got, hits[:min(len(hits), q.Limit)]...)
+		}
+		if want := latestPerStage(vs, nil); !slices.EqualFunc(got, want, func(a, b registry.Version) bool { return a.Number == b.Number }) {
+			t.Fatalf("per-stage searches give %v, latestPerStage %v, over %v", refs(got), refs(want), vs)
+		}
+	}
+}
