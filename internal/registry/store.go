@@ -30,6 +30,7 @@ type Store interface {
 type ReadTx interface {
 	ModelReader
 	VersionReader
+	VersionSearcher
 	LineageReader
 	AliasReader
 	EventReader

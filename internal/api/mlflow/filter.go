@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
+
+	"github.com/modelry/modelry/internal/registry"
 )
 
 // Clause is one comparison of a search filter: an attribute (name, run_id,
@@ -337,31 +338,4 @@ func compareNum(op string, g, w float64) bool {
 }
 
 // like matches SQL LIKE: % is any run, _ any one character.
-func like(pattern, s string, fold bool) bool {
-	if fold {
-		pattern, s = strings.Map(unicode.ToLower, pattern), strings.Map(unicode.ToLower, s)
-	}
-	p, r := []rune(pattern), []rune(s)
-	// Iterative matcher with backtracking to the last %.
-	pi, ri, star, mark := 0, 0, -1, 0
-	for ri < len(r) {
-		switch {
-		case pi < len(p) && p[pi] == '%':
-			star, mark = pi, ri
-			pi++
-		case pi < len(p) && (p[pi] == '_' || p[pi] == r[ri]):
-			pi++
-			ri++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			ri = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '%' {
-		pi++
-	}
-	return pi == len(p)
-}
+func like(pattern, s string, fold bool) bool { return registry.MatchLike(pattern, s, fold) }

@@ -176,5 +176,9 @@ func FuzzParseFilter(f *testing.F) {
 			}
 		}
 		flt.Match(func(string) string { return "x" }, map[string]string{"k": "v"})
+		// Every accepted filter translates into a search the store runs.
+		if err := versionSearch(flt, nil, 0, 1).Validate(); err != nil {
+			t.Fatalf("ParseFilter(%q) accepted a filter whose search is invalid: %v", s, err)
+		}
 	})
 }

@@ -98,11 +98,54 @@ func (h *Handler) registeredModel(ctx context.Context, name string) (registeredM
 	if err != nil {
 		return registeredModelJSON{}, modelErr(name, err)
 	}
-	vs, err := h.liveVersions(ctx, name)
+	latest, err := h.latestInStages(ctx, m, nil)
 	if err != nil {
 		return registeredModelJSON{}, modelErr(name, err)
 	}
-	return toRegisteredModel(m, latestPerStage(vs, nil)), nil
+	return toRegisteredModel(m, latest), nil
+}
+
+// latestReadAll is the most live versions a model may have for
+// latestInStages to read them all rather than search once per stage (four
+// small statements, which cost more than reading a few versions).
+const latestReadAll = 100
+
+// latestInStages returns the newest live version of m in each stage of want
+// (every stage when want is empty), in want's order: latestPerStage's answer,
+// for a model of many versions from one store search per stage instead of
+// reading every version. Searches never see datasets, so a dataset's
+// versions are read whole.
+func (h *Handler) latestInStages(ctx context.Context, m registry.Model, want []string) ([]registry.Version, error) {
+	if m.Kind == registry.KindDataset || m.VersionCount <= latestReadAll {
+		vs, err := h.liveVersions(ctx, m.Name)
+		return latestPerStage(vs, want), err
+	}
+	if len(want) == 0 {
+		want = stages
+	}
+	var out []registry.Version
+	for _, st := range want {
+		vs, _, err := h.reg.SearchVersions(ctx, latestInStage(m.Name, st))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, vs...)
+	}
+	return out, nil
+}
+
+// latestInStage is the search for the newest live version of model in
+// stage; stage None holds versions without a stage tag, or with an empty one.
+func latestInStage(model, stage string) registry.VersionSearch {
+	cond := registry.VersionCond{Field: registry.FieldTag, Key: stageTag, Op: registry.OpEq, Values: []string{stage}}
+	if stage == "None" {
+		cond.Op, cond.Values, cond.IfMissing = registry.OpIn, []string{"", "None"}, true
+	}
+	return registry.VersionSearch{
+		Where: []registry.VersionCond{{Field: registry.FieldModel, Op: registry.OpEq, Values: []string{model}}, cond},
+		Order: []registry.VersionOrder{{Field: registry.FieldNumber, Desc: true}},
+		Limit: 1,
+	}
 }
 
 // liveVersions reads every live version of a model.
@@ -198,12 +241,16 @@ func (h *Handler) latestVersions(w http.ResponseWriter, r *http.Request) error {
 		}
 		want = append(want, st)
 	}
-	vs, err := h.liveVersions(r.Context(), req.Name)
+	m, err := h.reg.GetModel(r.Context(), req.Name)
+	if err != nil {
+		return modelErr(req.Name, err)
+	}
+	latest, err := h.latestInStages(r.Context(), m, want)
 	if err != nil {
 		return modelErr(req.Name, err)
 	}
 	out := []modelVersionJSON{}
-	for _, v := range latestPerStage(vs, want) {
+	for _, v := range latest {
 		out = append(out, toModelVersion(v))
 	}
 	return reply(w, map[string]any{"model_versions": out})

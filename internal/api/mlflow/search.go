@@ -235,24 +235,23 @@ func (h *Handler) searchVersions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if len(keys) == 0 {
-		keys = []orderKey{{field: "created", desc: true}}
-	}
 	offset, err := pageOffset(req.PageToken)
 	if err != nil {
 		return err
 	}
-	hits, err := h.matchingVersions(r.Context(), f)
+	vs, more, err := h.reg.SearchVersions(r.Context(), versionSearch(f, keys, offset, size))
 	if err != nil {
 		return err
 	}
-	sortBy(hits, append(keys, orderKey{field: "name"}, orderKey{field: "version", desc: true}), compareVersions)
-	lo, hi, next := window(len(hits), offset, size)
-	out := []modelVersionJSON{}
-	for _, v := range hits[lo:hi] {
-		out = append(out, toModelVersion(v))
+	out := make([]modelVersionJSON, len(vs))
+	for i, v := range vs {
+		out[i] = toModelVersion(v)
 	}
-	return reply(w, searchVersionsResponse{Versions: out, Next: next})
+	resp := searchVersionsResponse{Versions: out}
+	if more {
+		resp.Next = pageToken(offset + size)
+	}
+	return writeVersions(w, resp)
 }
 
 type searchVersionsResponse struct {
@@ -260,79 +259,48 @@ type searchVersionsResponse struct {
 	Next     string             `json:"next_page_token,omitempty"`
 }
 
-func compareVersions(field string, a, b registry.Version) int {
-	switch field {
-	case "version":
-		return cmp3(a.Number, b.Number)
-	case "created":
-		return cmp3(a.CreatedAt.UnixNano(), b.CreatedAt.UnixNano())
-	}
-	return cmp3(a.Model, b.Model)
-}
-
-// matchingVersions reads the live versions of every model and keeps those
-// that pass the filter (prompt versions only when the filter asks).
-func (h *Handler) matchingVersions(ctx context.Context, f Filter) ([]registry.Version, error) {
-	names, err := h.candidateModels(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	var hits []registry.Version
-	for _, name := range names {
-		vs, err := h.liveVersions(ctx, name)
-		if registry.Is(err, registry.KindNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		for _, v := range vs {
-			if !f.Mentions(promptTag) && v.Tags[promptTag] == "true" {
-				continue
-			}
-			if f.Match(versionAttr(v), v.Tags) {
-				hits = append(hits, v)
-			}
-		}
-	}
-	return hits, nil
-}
-
-// candidateModels names the models a version filter can match: the one
-// model of a name = '...' clause (the common case, read directly), else all.
-func (h *Handler) candidateModels(ctx context.Context, f Filter) ([]string, error) {
+// versionSearch translates a parsed filter and order into the registry's
+// typed search, which the store runs (every clause of the grammar has a
+// translation). The default order is newest first; prompt versions are
+// left out unless the filter names the prompt tag, and a missing prompt tag
+// reads as "false", as in Filter.Match.
+func versionSearch(f Filter, keys []orderKey, offset, size int) registry.VersionSearch {
+	q := registry.VersionSearch{Offset: offset, Limit: size}
 	for _, c := range f {
-		if c.Kind == "attr" && c.Key == "name" && c.Op == "=" {
-			if registry.ValidateModelName(c.Values[0]) != nil {
-				return nil, nil
-			}
-			return []string{c.Values[0]}, nil
-		}
+		q.Where = append(q.Where, versionCond(c))
 	}
-	models, err := h.allModels(ctx)
-	names := make([]string, len(models))
-	for i, m := range models {
-		names[i] = m.Name
+	if !f.Mentions(promptTag) {
+		q.Where = append(q.Where, registry.VersionCond{
+			Field: registry.FieldTag, Key: promptTag, Op: registry.OpNe, Values: []string{"true"}, IfMissing: true,
+		})
 	}
-	return names, err
+	if len(keys) == 0 {
+		keys = []orderKey{{field: "created", desc: true}}
+	}
+	for _, k := range keys {
+		q.Order = append(q.Order, registry.VersionOrder{Field: versionOrderField[k.field], Desc: k.desc})
+	}
+	return q
 }
 
-func versionAttr(v registry.Version) func(string) string {
-	return func(key string) string {
-		switch key {
-		case "name":
-			return v.Model
-		case "version_number":
-			return strconv.FormatInt(v.Number, 10)
-		case "run_id":
-			if v.Source.Run != nil {
-				return v.Source.Run.ID
-			}
-		case "source_path":
-			if v.Source.Run != nil {
-				return v.Source.Run.URI
-			}
-		}
-		return ""
+var versionOrderField = map[string]registry.SearchField{
+	"name": registry.FieldModel, "version": registry.FieldNumber, "created": registry.FieldCreated,
+}
+
+var versionCondField = map[string]registry.SearchField{
+	"name": registry.FieldModel, "version_number": registry.FieldNumber,
+	"run_id": registry.FieldRunID, "source_path": registry.FieldRunURI,
+}
+
+func versionCond(c Clause) registry.VersionCond {
+	out := registry.VersionCond{Field: versionCondField[c.Key], Op: registry.SearchOp(c.Op), Values: c.Values}
+	if c.Kind == "tag" {
+		out.Field, out.Key = registry.FieldTag, c.Key
+		out.IfMissing = c.Key == promptTag && c.match("false")
 	}
+	if c.Numeric {
+		out.Number, _ = strconv.ParseFloat(c.Values[0], 64) // the parser checked it
+		out.Values = nil
+	}
+	return out
 }

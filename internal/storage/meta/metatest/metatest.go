@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"Versions", versionTests},
 		{"FindVersion", findTests},
 		{"ListVersions", listVersionTests},
+		{"SearchVersions", searchTests},
 		{"Aliases", aliasTests},
 		{"AliasHistory", historyTests},
 		{"Events", eventTests},

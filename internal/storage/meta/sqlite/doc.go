@@ -27,10 +27,14 @@
 //	model_tags    (model, key) PK -> value; index (key, value)
 //	versions      (model, number) PK, label, digest, description, metrics,
 //	              params, source, lineage and files as JSON, size, created_by,
-//	              created_at, deleted_at (NULL while live).
+//	              created_at, deleted_at (NULL while live), run_id and
+//	              run_uri (copied from source.run, for searches).
 //	              Indexes: unique (model, label) over live labelled rows;
-//	              (model, digest, number); (model, number) over live rows
-//	version_tags  (model, number, key) PK -> value; index (model, key, value)
+//	              (model, digest, number); over live rows (model, number),
+//	              (model, created_at, number, run_id, run_uri, created_by,
+//	              description) (covers searches) and (run_id)
+//	version_tags  (model, number, key) PK -> value; indexes (model, key,
+//	              value) and (key, value)
 //	version_inputs (model, number, seq) PK -> role, upstream,
 //	              upstream_number, upstream_digest: the lineage JSON once
 //	              more, one row per input; index (upstream, upstream_number, model,

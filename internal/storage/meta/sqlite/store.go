@@ -58,6 +58,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, registry.Wrap(registry.KindInvalid, err, "sqlite: database path %q", path)
 	}
 	useFdatasync()
+	if err := registerLike(); err != nil {
+		return nil, registry.Wrap(registry.KindInternal, err, "sqlite: register modelry_like")
+	}
 	s := &Store{closed: make(chan struct{})}
 	if err := s.open(ctx, abs); err != nil {
 		s.Close()

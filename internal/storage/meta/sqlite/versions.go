@@ -190,11 +190,15 @@ func (tx *writeTx) InsertVersion(ctx context.Context, v registry.Version) error 
 	if err != nil {
 		return err
 	}
+	var runID, runURI string
+	if run := v.Source.Run; run != nil {
+		runID, runURI = run.ID, run.URI
+	}
 	_, err = tx.c.exec(ctx, `INSERT INTO versions (model, number, label, digest, description,
-		metrics, params, source, lineage, files, size, created_by, created_at, deleted_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		metrics, params, source, lineage, files, size, created_by, created_at, deleted_at, run_id, run_uri)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		v.Model, v.Number, v.Label, v.Digest, v.Description, cols[0], cols[1], cols[2], cols[4], cols[3],
-		v.Size, v.CreatedBy, nanos(v.CreatedAt), nullNanos(v.DeletedAt))
+		v.Size, v.CreatedBy, nanos(v.CreatedAt), nullNanos(v.DeletedAt), runID, runURI)
 	switch {
 	case isForeignKey(err):
 		return modelNotFound(v.Model)
