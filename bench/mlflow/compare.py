@@ -9,7 +9,8 @@ of search_model_versions over N versions; log_model + register of a model of
 SIZE bytes through the mlflow client (wall time); and each server's peak RSS
 (VmHWM summed over its process tree). A "client ceiling" row, GET /health at
 the same concurrency, shows the most this client can reach against each
-server. Prints one table with Modelry/MLflow ratios. Usage (make bench-mlflow):
+server; a "refused create" row, create requests without a source that the
+server answers with 400 at once, the most it can reach with creates. Prints one table with Modelry/MLflow ratios. Usage (make bench-mlflow):
 
     python compare.py --modelry bin/modelry --versions 2000 --size-mb 200 --concurrency 8
 
@@ -106,9 +107,19 @@ def request_fn(s, url, kind):
     if kind == "create":
         return lambda i: s.post(api + "/model-versions/create",
                                 json={"name": "bench", "source": f"s3://bucket/bench/{i}"})
+    if kind == "refused":  # a create without a source: refused at once, so it costs the client alone
+        return lambda i: _Refused(s.post(api + "/model-versions/create",
+                                         json={"name": "bench", "src": f"s3://bucket/bench/{i}"}))
     if kind == "alias":
         return lambda i: s.get(api + "/registered-models/alias", params={"name": "bench", "alias": "champion"})
     raise ValueError(kind)
+
+
+class _Refused:
+    """The answer to a request meant to be refused: ok when it was (400)."""
+
+    def __init__(self, r):
+        self.ok = r.status_code == 400
 
 
 def _worker(url, kind, first, n, barrier, q):
@@ -202,6 +213,10 @@ def bench_metadata(url, versions, lookups, concurrency):
     # against this server, sequentially and at the same concurrency.
     out["ceiling GET /health/s seq"] = rate(lookups, request_fn(s, url, "health"))
     out[f"ceiling GET /health/s {c}"], e = concurrent_rate(url, "health", lookups, concurrency)
+    errors += e
+    # The same for a create the server refuses before doing anything: what a
+    # create request costs this client (its body is encoded, the answer parsed).
+    out[f"ceiling refused create/s {c}"], e = concurrent_rate(url, "refused", lookups, concurrency)
     errors += e
     half = versions // 2
     out["versions/s seq"] = rate(half, request_fn(s, url, "create"))

@@ -65,6 +65,7 @@ func TestMLflowErrors(t *testing.T) {
 		{"bad page token", "GET", p + "/registered-models/search?page_token=%25%25", a.reader, nil, 400, "INVALID_PARAMETER_VALUE", "page token"},
 		{"bad stage", "POST", p + "/model-versions/transition-stage", a.writer, map[string]string{"name": "iris", "version": "1", "stage": "Prod"}, 400, "INVALID_PARAMETER_VALUE", "Invalid Model Version stage"},
 		{"archive from None", "POST", p + "/model-versions/transition-stage", a.writer, map[string]any{"name": "iris", "version": "1", "stage": "None", "archive_existing_versions": true}, 400, "INVALID_PARAMETER_VALUE", "Active stage"},
+		{"version of a missing model", "POST", p + "/model-versions/create", a.writer, map[string]string{"name": "nope", "source": "s3://b/k"}, 404, "RESOURCE_DOES_NOT_EXIST", "Registered Model with name=nope not found"},
 		{"relative source", "POST", p + "/model-versions/create", a.writer, map[string]string{"name": "iris", "source": "mlflow-artifacts:/0/../x"}, 400, "INVALID_PARAMETER_VALUE", "Invalid model version source"},
 		{"bad JSON", "POST", p + "/registered-models/create", a.writer, []byte("{"), 400, "INVALID_PARAMETER_VALUE", "Invalid JSON"},
 	} {

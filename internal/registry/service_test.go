@@ -50,6 +50,27 @@ func TestCreateVersionNeedsEveryBlobAndCreatesNothingOtherwise(t *testing.T) {
 	}
 }
 
+// TestCreateVersionOfExistingModelOnly: with Existing, a version of a
+// missing model is KindNotFound and creates nothing; of a model that
+// exists, it is created as usual.
+func TestCreateVersionOfExistingModelOnly(t *testing.T) {
+	svc, ctx := newService(t)
+	in := version(t, svc, ctx, "w")
+	in.Existing = true
+	if _, err := svc.CreateVersion(ctx, "iris", in); !registry.Is(err, registry.KindNotFound) {
+		t.Fatalf("a version of a missing model: %v; want KindNotFound", err)
+	}
+	if _, err := svc.GetModel(ctx, "iris"); !registry.Is(err, registry.KindNotFound) {
+		t.Fatalf("the model was created anyway: %v", err)
+	}
+	if _, err := svc.CreateModel(ctx, registry.NewModel{Name: "iris"}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := svc.CreateVersion(ctx, "iris", in); err != nil || v.Number != 1 {
+		t.Fatalf("a version of an existing model: %+v, %v", v, err)
+	}
+}
+
 func TestFailedAliasInPushRollsBackTheVersion(t *testing.T) {
 	svc, ctx := newService(t)
 	in := version(t, svc, ctx, "w")

@@ -21,6 +21,9 @@ type NewVersion struct {
 	// Kind is the kind the caller expects the name to be (KindModel when
 	// ""): a name of the other kind is refused, a new name gets this kind.
 	Kind string
+	// Existing refuses to create the model: a name that does not exist is
+	// KindNotFound, checked in the version's own transaction.
+	Existing bool
 	// Lineage lists the dataset versions and the parent version this one
 	// was made from, as references resolved in the same transaction.
 	Lineage LineageInput
@@ -100,7 +103,7 @@ func (s *Service) CreateVersion(ctx context.Context, model string, in NewVersion
 func (s *Service) insertVersion(ctx context.Context, tx WriteTx, p Principal, model string, in NewVersion, files []File) (Version, error) {
 	kind, _ := kindOrModel(in.Kind) // checked by validate
 	m, err := tx.GetModel(ctx, model)
-	if Is(err, KindNotFound) {
+	if Is(err, KindNotFound) && !in.Existing {
 		m, err = s.createModel(ctx, tx, p, NewModel{Name: model, Kind: kind})
 	}
 	if err != nil {

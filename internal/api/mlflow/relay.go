@@ -55,8 +55,9 @@ func (r *Relay) catchUp(ctx context.Context, seq int64, deliver bool) (int64, er
 		if err != nil {
 			return seq, err
 		}
+		send := deliver && len(events) > 0 && r.anyActive(ctx)
 		for _, e := range events {
-			if deliver {
+			if send {
 				r.relay(ctx, e)
 			}
 			seq = e.Seq
@@ -65,6 +66,24 @@ func (r *Relay) catchUp(ctx context.Context, seq int64, deliver bool) (int64, er
 			return seq, nil
 		}
 	}
+}
+
+// anyActive reports whether a webhook may want the events just read, so
+// that without one nothing more is read for them. Read after the events, it
+// misses no webhook that Fire would deliver them to: those were created
+// before the events, and Fire reads the webhooks again. On an error it
+// answers true and leaves the decision to Fire.
+func (r *Relay) anyActive(ctx context.Context) bool {
+	hooks, err := r.trk.ListWebhooks(ctx)
+	if err != nil {
+		return true
+	}
+	for _, w := range hooks {
+		if w.Status == "ACTIVE" {
+			return true
+		}
+	}
+	return false
 }
 
 // relay fires the MLflow events one registry event stands for.

@@ -21,7 +21,7 @@ const versionPrefix = "_modelry/models/"
 // s3:// or other external source, kept as a placeholder manifest), which
 // the client reads from the source itself, as with an MLflow server.
 func downloadURI(v registry.Version) string {
-	if run := v.Source.Run; run != nil && len(v.Files) == 1 && v.Files[0] == placeholderFile(run.URI) {
+	if run := v.Source.Run; run != nil && len(v.Files) == 1 && isPlaceholder(v.Files[0], run.URI) {
 		return run.URI
 	}
 	return "mlflow-artifacts:/" + versionPrefix + v.Model + "/versions/" + strconv.FormatInt(v.Number, 10)
@@ -29,8 +29,30 @@ func downloadURI(v registry.Version) string {
 
 // placeholderName is the one file of a version whose MLflow source has no
 // artifacts in Modelry (an s3:// URI, a run without files): a Modelry
-// version needs at least one file, and this one records the source.
+// version needs at least one file. The source URI itself is in the
+// version's metadata (Source.Run.URI).
 const placeholderName = "MLFLOW_SOURCE"
+
+// placeholderText is what the placeholder file holds. It is the same for
+// every such version, so registering one stores no new blob (a new file and
+// its fsyncs per version cost more than the version itself).
+const placeholderText = "The files of this model version are not stored in Modelry.\n" +
+	"Its MLflow source URI is in the version's metadata: modelry show <model>/<version>.\n"
+
+// placeholder is the manifest entry of a source without artifacts.
+var placeholder = fileOf(placeholderText)
+
+func fileOf(content string) registry.File {
+	sum := sha256.Sum256([]byte(content))
+	return registry.File{Path: placeholderName, Size: int64(len(content)), Digest: "sha256:" + hex.EncodeToString(sum[:]), Mode: 0o644}
+}
+
+// isPlaceholder reports whether f is the placeholder file of a version
+// with source src; versions created before the placeholder was shared
+// held the URI itself ("<src>\n").
+func isPlaceholder(f registry.File, src string) bool {
+	return f == placeholder || f == fileOf(src+"\n")
+}
 
 // source is what a create-model-version source resolves to.
 type source struct {
@@ -58,7 +80,7 @@ func (h *Handler) resolveSource(ctx context.Context, src, runID, modelID string)
 		out.files = files
 	}
 	if len(out.files) == 0 {
-		if err := h.placeholder(ctx, src, &out); err != nil {
+		if err := h.usePlaceholder(ctx, &out); err != nil {
 			return source{}, err
 		}
 	}
@@ -116,19 +138,12 @@ func artifactDir(uri string) string {
 	return strings.Trim(strings.TrimPrefix(uri, "mlflow-artifacts:"), "/")
 }
 
-// placeholderFile is the manifest entry of a source without artifacts: a
-// file holding the source URI and a newline.
-func placeholderFile(src string) registry.File {
-	sum := sha256.Sum256([]byte(src + "\n"))
-	return registry.File{Path: placeholderName, Size: int64(len(src) + 1), Digest: "sha256:" + hex.EncodeToString(sum[:]), Mode: 0o644}
-}
-
-// placeholder stores the one-file manifest of a source without artifacts.
-func (h *Handler) placeholder(ctx context.Context, src string, out *source) error {
-	f := placeholderFile(src)
-	if err := h.reg.PutBlob(ctx, f.Digest, f.Size, strings.NewReader(src+"\n")); err != nil {
+// usePlaceholder stores the placeholder's blob (when it is already stored,
+// this only touches it) and makes it the source's one file.
+func (h *Handler) usePlaceholder(ctx context.Context, out *source) error {
+	if err := h.reg.PutBlob(ctx, placeholder.Digest, placeholder.Size, strings.NewReader(placeholderText)); err != nil {
 		return err
 	}
-	out.files = []registry.File{f}
+	out.files = []registry.File{placeholder}
 	return nil
 }

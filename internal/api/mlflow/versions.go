@@ -59,9 +59,6 @@ func (h *Handler) createVersion(w http.ResponseWriter, r *http.Request) error {
 	if req.Source == "" {
 		return missing("source")
 	}
-	if _, err := h.reg.GetModel(r.Context(), req.Name); err != nil {
-		return modelErr(req.Name, err)
-	}
 	src, err := h.resolveSource(r.Context(), req.Source, req.RunID, req.ModelID)
 	if err != nil {
 		return err
@@ -71,7 +68,7 @@ func (h *Handler) createVersion(w http.ResponseWriter, r *http.Request) error {
 		tags[runLinkTag] = req.RunLink
 	}
 	in := registry.NewVersion{
-		Tags: tags, Files: src.files,
+		Tags: tags, Files: src.files, Existing: true,
 		Source: registry.Source{Run: &registry.RunSource{System: "mlflow", ID: src.runID, URI: req.Source}},
 	}
 	if req.Description != nil {

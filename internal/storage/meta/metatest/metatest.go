@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"Rename", renameTests},
 		{"Lineage", lineageTests},
 		{"Transactions", txTests},
+		{"ConcurrentUpdates", concurrentTests},
 		{"Shapes", shapeTests},
 		{"ReferencedDigests", referenceTests},
 	}

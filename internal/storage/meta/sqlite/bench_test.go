@@ -174,29 +174,60 @@ func BenchmarkInsertVersion(b *testing.B) {
 	cpu := cpuTime()
 	i := 0
 	for b.Loop() {
-		name := benchModel(i % benchModels)
-		i++
-		err := s.Update(ctx, func(tx registry.WriteTx) error {
-			m, err := tx.GetModel(ctx, name)
-			if err != nil {
-				return err
-			}
-			m.LastNumber++
-			m.VersionCount++
-			m.UpdatedAt = time.Now()
-			if err := tx.InsertVersion(ctx, benchVersion(name, m.LastNumber)); err != nil {
-				return err
-			}
-			if err := tx.UpdateModel(ctx, m); err != nil {
-				return err
-			}
-			_, err = tx.AppendEvent(ctx, registry.Event{Type: registry.EventVersionCreated, Actor: "ci",
-				Model: name, Version: m.LastNumber, At: m.UpdatedAt})
-			return err
-		})
-		if err != nil {
+		if err := insertNextVersion(ctx, s, benchModel(i%benchModels)); err != nil {
 			b.Fatal(err)
 		}
+		i++
 	}
 	report(b, cpu, "creates/s")
+}
+
+// BenchmarkInsertVersionConcurrent is BenchmarkInsertVersion from c
+// goroutines at once, each on its own models, as concurrent pushes are:
+// Updates that wait while another commits share the next commit.
+func BenchmarkInsertVersionConcurrent(b *testing.B) {
+	for _, c := range []int{1, 8, 32} {
+		b.Run(fmt.Sprintf("c=%d", c), func(b *testing.B) {
+			s := benchStore(b)
+			ctx := b.Context()
+			cpu := cpuTime()
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for w := range c {
+				wg.Go(func() {
+					for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
+						if err := insertNextVersion(ctx, s, benchModel(w+c*int(i%int64(benchModels/c)))); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			report(b, cpu, "creates/s")
+		})
+	}
+}
+
+// insertNextVersion is what a version create writes, in one Update.
+func insertNextVersion(ctx context.Context, s *Store, name string) error {
+	return s.Update(ctx, func(tx registry.WriteTx) error {
+		m, err := tx.GetModel(ctx, name)
+		if err != nil {
+			return err
+		}
+		m.LastNumber++
+		m.VersionCount++
+		m.UpdatedAt = time.Now()
+		if err := tx.InsertVersion(ctx, benchVersion(name, m.LastNumber)); err != nil {
+			return err
+		}
+		if err := tx.UpdateModel(ctx, m); err != nil {
+			return err
+		}
+		_, err = tx.AppendEvent(ctx, registry.Event{Type: registry.EventVersionCreated, Actor: "ci",
+			Model: name, Version: m.LastNumber, At: m.UpdatedAt})
+		return err
+	})
 }

@@ -12,6 +12,17 @@ import (
 type conn struct {
 	c     *sql.Conn
 	stmts map[string]*sql.Stmt
+	// detached: statements run to the end even when their context is
+	// cancelled. The write connection is; see commit.go.
+	detached bool
+}
+
+// ctx is the context a statement runs under.
+func (c *conn) ctx(ctx context.Context) context.Context {
+	if c.detached {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 func newConn(ctx context.Context, db *sql.DB) (*conn, error) {
@@ -33,7 +44,7 @@ func (c *conn) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if s, ok := c.stmts[query]; ok {
 		return s, nil
 	}
-	s, err := c.c.PrepareContext(ctx, query)
+	s, err := c.c.PrepareContext(c.ctx(ctx), query)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +57,7 @@ func (c *conn) query(ctx context.Context, query string, args ...any) (*sql.Rows,
 	if err != nil {
 		return nil, err
 	}
-	return s.QueryContext(ctx, args...)
+	return s.QueryContext(c.ctx(ctx), args...)
 }
 
 // queryRow is QueryRowContext on the prepared statement. If preparing fails,
@@ -54,9 +65,9 @@ func (c *conn) query(ctx context.Context, query string, args ...any) (*sql.Rows,
 func (c *conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	s, err := c.stmt(ctx, query)
 	if err != nil {
-		return c.c.QueryRowContext(ctx, query, args...)
+		return c.c.QueryRowContext(c.ctx(ctx), query, args...)
 	}
-	return s.QueryRowContext(ctx, args...)
+	return s.QueryRowContext(c.ctx(ctx), args...)
 }
 
 func (c *conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -64,7 +75,7 @@ func (c *conn) exec(ctx context.Context, query string, args ...any) (sql.Result,
 	if err != nil {
 		return nil, err
 	}
-	return s.ExecContext(ctx, args...)
+	return s.ExecContext(c.ctx(ctx), args...)
 }
 
 func (c *conn) close() error {

@@ -5,9 +5,13 @@
 //
 // The file runs in WAL mode with synchronous=FULL, so a commit is on disk
 // (fdatasync, as upstream SQLite does on Linux) before Update returns, and
-// readers never wait for the writer. One connection writes: Update takes it,
-// runs BEGIN IMMEDIATE, and so Updates are serialized in the process and
-// locked against other processes. A pool of query_only connections serves
+// readers never wait for the writer. One connection writes, so Updates are
+// serialized in the process, and BEGIN IMMEDIATE locks them against other
+// processes. Writes commit in groups (commit.go): each Update runs in a
+// SAVEPOINT of the open transaction, and the Updates that queued while a
+// COMMIT was in flight share the next COMMIT, and its fsync; each still
+// commits or rolls back on its own, and returns once durable. A pool of
+// query_only connections serves
 // View, each View in its own BEGIN ... COMMIT snapshot. Every connection gets
 // its pragmas (busy_timeout, journal_mode, synchronous, foreign_keys,
 // mmap_size, journal_size_limit, and query_only for readers) from the DSN,

@@ -19,7 +19,12 @@ import (
 type Store struct {
 	writeDB *sql.DB
 	readDB  *sql.DB
-	writer  chan *conn // holds the write connection while no Update runs
+	writer  chan *conn // holds the write connection while no write runs
+	// batch is the open write transaction (nil when none is open) and
+	// batches counts the ones that ended; only the holder of the write
+	// connection touches them (commit.go).
+	batch   *batch
+	batches int64
 	readers chan *conn // holds the idle read connections
 	nread   int
 
@@ -75,6 +80,7 @@ func (s *Store) open(ctx context.Context, path string) error {
 	if err != nil {
 		return registry.Wrap(registry.KindUnavailable, err, "sqlite: open %s", path)
 	}
+	w.detached = true // see commit.go
 	s.writer = make(chan *conn, 1)
 	s.writer <- w
 	if err := checkWAL(ctx, w); err != nil {
@@ -166,14 +172,20 @@ func (s *Store) acquire(ctx context.Context, pool chan *conn) (*conn, error) {
 	}
 }
 
-// Close waits for running transactions to end, then closes the database.
+// Close waits for running transactions to end (committing the open batch of
+// writes), then closes the database.
 // Later calls to View and Update fail with KindUnavailable.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closed)
 		var errs []error
 		if s.writer != nil {
-			errs = append(errs, (<-s.writer).close())
+			w := <-s.writer
+			if b := s.batch; b != nil { // its writers are waiting for it
+				s.commit(w, b)
+				errs = append(errs, b.err)
+			}
+			errs = append(errs, w.close())
 		}
 		for range s.nread {
 			errs = append(errs, (<-s.readers).close())

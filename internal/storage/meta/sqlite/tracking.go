@@ -20,14 +20,10 @@ var _ tracking.Store = Tracking{}
 // Tracking returns the tracking store sharing this database.
 func (s *Store) Tracking() tracking.Store { return Tracking{s: s} }
 
-// write runs fn in a write transaction; read in a read-only one.
+// write runs fn as one write of a group commit, as Update does; read
+// runs it in a read-only transaction.
 func (t Tracking) write(ctx context.Context, fn func(c *conn) error) error {
-	c, err := t.s.acquire(ctx, t.s.writer)
-	if err != nil {
-		return err
-	}
-	defer func() { t.s.writer <- c }()
-	return transact(ctx, c, "BEGIN IMMEDIATE", func() error { return fn(c) })
+	return t.s.write(ctx, fn)
 }
 
 func (t Tracking) read(ctx context.Context, fn func(c *conn) error) error {

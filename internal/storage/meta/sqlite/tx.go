@@ -28,19 +28,16 @@ func (s *Store) View(ctx context.Context, fn func(registry.ReadTx) error) error 
 	return transact(ctx, c, "BEGIN", func() error { return fn(&readTx{c: c}) })
 }
 
-// Update runs fn in a write transaction on the one write connection. BEGIN
-// IMMEDIATE takes the database's write lock up front, so what fn reads stays
-// true until it commits; COMMIT fsyncs the WAL (synchronous=FULL).
+// Update runs fn as one write of a group commit (see commit.go): inside a
+// savepoint of the one write transaction, which BEGIN IMMEDIATE opened, so
+// what fn reads stays true until it commits; the COMMIT that makes it durable
+// (fsync of the WAL, synchronous=FULL) is shared with the Updates that ran
+// while the previous one was in flight.
 func (s *Store) Update(ctx context.Context, fn func(registry.WriteTx) error) error {
-	c, err := s.acquire(ctx, s.writer)
-	if err != nil {
-		return err
-	}
-	defer func() { s.writer <- c }()
-	return transact(ctx, c, "BEGIN IMMEDIATE", func() error { return fn(&writeTx{readTx{c: c}}) })
+	return s.write(ctx, func(c *conn) error { return fn(&writeTx{readTx{c: c}}) })
 }
 
-// transact runs fn between begin and COMMIT. When fn fails, panics, or the
+// transact runs fn between begin and COMMIT; View uses it. When fn fails, panics, or the
 // commit fails, the transaction is rolled back and the connection is left
 // clean for the next one; fn's error is returned unchanged, and a panic goes
 // on up after the rollback.
