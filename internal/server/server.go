@@ -40,6 +40,9 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("opening blob store %s: %w", blobURL, err)
 	}
+	if c, ok := blobs.(io.Closer); ok {
+		defer c.Close() // the chunk indexer finishes the file it is on
+	}
 	svc := registry.New(store, blobs)
 	if err := bootstrap(ctx, svc, cfg, log, stdout); err != nil {
 		return err
