@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -21,6 +22,9 @@ type PushOptions struct {
 
 	// Parallelism is how many blobs upload at once; 4 when 0.
 	Parallelism int
+	// NoChunking turns chunk-level dedup off: large files the server lacks
+	// are uploaded whole even when it holds most of their chunks.
+	NoChunking bool
 	// Progress, when set, receives the "hashing" and "uploading" phases.
 	Progress Progress
 }
@@ -33,6 +37,8 @@ type PushReport struct {
 	UploadedBytes int64 // bytes sent to the server (0 when it had every blob)
 	BlobsUploaded int
 	BlobsSkipped  int // blobs the server already had
+	ChunkedFiles  int   // files sent as recipes: only their new chunks went up
+	ReusedBytes   int64 // bytes of those files the server already held
 }
 
 // Push creates a new version of model from local files and directories: it
@@ -63,7 +69,7 @@ func (c *Client) Push(ctx context.Context, model string, paths []string, o PushO
 	if err := c.streamNewFiles(ctx, files, o, &rep); err != nil {
 		return Version{}, rep, err
 	}
-	if err := hashRest(ctx, files, o.Progress); err != nil {
+	if err := hashRest(ctx, files, o); err != nil {
 		return Version{}, rep, err
 	}
 	for _, f := range files {
@@ -76,18 +82,24 @@ func (c *Client) Push(ctx context.Context, model string, paths []string, o PushO
 	return v, rep, err
 }
 
-// hashRest hashes the regular files whose digest is not known yet.
-func hashRest(ctx context.Context, files []localFile, prog Progress) error {
+// hashRest hashes the regular files whose digest is not known yet and,
+// unless chunking is off, cuts the large ones into chunks at the same time.
+func hashRest(ctx context.Context, files []localFile, o PushOptions) error {
 	var total int64
 	for _, f := range files {
 		if f.target == "" && f.digest == "" {
 			total += f.size
 		}
 	}
-	p := progressOrNop(prog)
+	p := progressOrNop(o.Progress)
 	p.Start("hashing", total)
 	defer p.Finish()
-	return hashFiles(ctx, files, p)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return hashFiles(gctx, files, p) })
+	if !o.NoChunking {
+		g.Go(func() error { return chunkLarge(gctx, files) })
+	}
+	return g.Wait()
 }
 
 func newVersion(files []localFile, o PushOptions) NewVersion {
@@ -130,15 +142,34 @@ func (c *Client) uploadMissing(ctx context.Context, files []localFile, o PushOpt
 	defer p.Finish()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallelism(o.Parallelism))
+	var mu sync.Mutex
 	for _, d := range missing {
 		f := byDigest[d]
-		g.Go(func() error { return c.uploadWithRetry(gctx, f, p) })
+		g.Go(func() error {
+			if !o.NoChunking && len(f.chunks) > 0 {
+				ok, sent, err := c.pushChunked(gctx, f)
+				if err != nil || ok {
+					if ok {
+						mu.Lock()
+						rep.ChunkedFiles++
+						rep.UploadedBytes += sent
+						rep.ReusedBytes += f.size - sent
+						mu.Unlock()
+						p.Add(f.size)
+					}
+					return err
+				}
+			}
+			if err := c.uploadWithRetry(gctx, f, p); err != nil {
+				return err
+			}
+			mu.Lock()
+			rep.UploadedBytes += f.size
+			mu.Unlock()
+			return nil
+		})
 	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	rep.UploadedBytes += total
-	return nil
+	return g.Wait()
 }
 
 // uploadWithRetry uploads one blob, once more if the network failed.

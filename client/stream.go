@@ -48,6 +48,17 @@ func (c *Client) streamNewFiles(ctx context.Context, files []localFile, o PushOp
 	for _, f := range candidates {
 		if fresh[f.size] {
 			fresh[f.size] = false
+			if !o.NoChunking {
+				// A new size need not mean new bytes: a header that grew
+				// moves every offset but keeps most chunks.
+				known, err := c.probe(ctx, f)
+				if err != nil {
+					return err
+				}
+				if known {
+					continue
+				}
+			}
 			todo = append(todo, f)
 			total += f.size
 		}
