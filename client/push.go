@@ -36,7 +36,7 @@ type PushReport struct {
 	Bytes         int64 // total size of the files
 	UploadedBytes int64 // bytes sent to the server (0 when it had every blob)
 	BlobsUploaded int
-	BlobsSkipped  int // blobs the server already had
+	BlobsSkipped  int   // blobs the server already had
 	ChunkedFiles  int   // files sent as recipes: only their new chunks went up
 	ReusedBytes   int64 // bytes of those files the server already held
 }
