@@ -148,13 +148,15 @@ func (c *Client) uploadMissing(ctx context.Context, files []localFile, o PushOpt
 		g.Go(func() error {
 			if !o.NoChunking && len(f.chunks) > 0 {
 				ok, sent, err := c.pushChunked(gctx, f)
+				mu.Lock()
+				rep.UploadedBytes += sent
+				if ok {
+					rep.ChunkedFiles++
+					rep.ReusedBytes += f.size - sent
+				}
+				mu.Unlock()
 				if err != nil || ok {
 					if ok {
-						mu.Lock()
-						rep.ChunkedFiles++
-						rep.UploadedBytes += sent
-						rep.ReusedBytes += f.size - sent
-						mu.Unlock()
 						p.Add(f.size)
 					}
 					return err

@@ -40,6 +40,9 @@ func planRecipe(size int64, chunks []chunkRef, found map[string]BlobRange) recip
 	return p
 }
 
+// maxRecipeParts is the server's limit on parts (registry.MaxRecipeParts).
+const maxRecipeParts = 500_000
+
 func appendRange(rs []BlobRange, r BlobRange) []BlobRange {
 	if n := len(rs); n > 0 && rs[n-1].Blob == r.Blob && rs[n-1].Offset+rs[n-1].Size == r.Offset {
 		rs[n-1].Size += r.Size
@@ -52,7 +55,7 @@ func appendRange(rs []BlobRange, r BlobRange) []BlobRange {
 // holds enough of its chunks: it uploads the other chunks as one new blob
 // (checked with CRC-32C like a streamed upload) and then the recipe, which
 // the server verifies against the file's digest. ok is false when the file
-// should be uploaded whole instead.
+// should be uploaded whole instead; sent counts the bytes uploaded either way.
 func (c *Client) pushChunked(ctx context.Context, f *localFile) (ok bool, sent int64, err error) {
 	found, err := c.locateAll(ctx, f.chunks)
 	if err != nil {
@@ -62,6 +65,9 @@ func (c *Client) pushChunked(ctx context.Context, f *localFile) (ok bool, sent i
 		return false, 0, nil
 	}
 	plan := planRecipe(f.size, f.chunks, found)
+	if len(plan.recipe.Parts) > maxRecipeParts {
+		return false, 0, nil
+	}
 	if plan.newSize > 0 {
 		digest, err := c.uploadRanges(ctx, f, plan)
 		if err != nil {
@@ -74,6 +80,12 @@ func (c *Client) pushChunked(ctx context.Context, f *localFile) (ok bool, sent i
 		}
 	}
 	if _, err := c.PutRecipe(ctx, f.digest, plan.recipe); err != nil {
+		if code := Code(err); code == CodeInvalidArgument || code == CodeFailedPrecondition || noChunkAPI(err) {
+			// A located blob went away (garbage collection) between the
+			// lookup and the recipe, or the server keeps no recipes: send
+			// the file whole instead. The new chunks were sent all the same.
+			return false, plan.newSize, nil
+		}
 		if IsDigestMismatch(err) {
 			return false, 0, fmt.Errorf("%s changed while it was being pushed; push again: %w", f.abs, err)
 		}

@@ -19,9 +19,11 @@ const (
 	// MaxLocateQuery bounds the chunk digests one LocateChunks call may ask
 	// about: about 150 MiB of a file at the 64 KiB average chunk.
 	MaxLocateQuery = 10_000
-	// MaxRecipeParts bounds a recipe: a file of 64 GiB whose 64 KiB chunks
-	// all come from different places.
-	MaxRecipeParts = 1 << 20
+	// MaxRecipeParts bounds a recipe; its JSON (about 110 bytes a part)
+	// stays under the API's 64 MiB body limit. Neighbouring ranges are
+	// merged, so even a 100 GiB file needs far fewer unless its chunks come
+	// from everywhere; such a file is uploaded whole.
+	MaxRecipeParts = 500_000
 )
 
 // BlobRange is a byte range of a blob stored whole.

@@ -359,10 +359,17 @@ func (r *resolver) resolve(loc chunkLoc) (registry.BlobRange, bool) {
 	}
 	// A chunk that straddles two parts has no single range; a client sends
 	// it again, which costs one chunk.
-	if parts := sliceRecipe(*rec, loc.off, int64(loc.size)); len(parts) == 1 {
-		return parts[0], true
+	parts := sliceRecipe(*rec, loc.off, int64(loc.size))
+	if len(parts) != 1 {
+		return registry.BlobRange{}, false
 	}
-	return registry.BlobRange{}, false
+	key, _ := digestKey(parts[0].Blob)
+	if stored, seen := r.whole[key]; seen {
+		return parts[0], stored
+	}
+	_, err := os.Stat(r.s.path(parts[0].Blob))
+	r.whole[key] = err == nil
+	return parts[0], err == nil
 }
 
 // digestKey parses a "sha256:<hex>" digest into its 32 bytes.
