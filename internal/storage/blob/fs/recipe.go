@@ -2,8 +2,6 @@ package fs
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -172,26 +170,20 @@ func sliceRecipe(rec registry.Recipe, off, size int64) []registry.BlobRange {
 	return out
 }
 
-// verifyRecipe reads the bytes the recipe makes and checks their SHA-256.
+// verifyRecipe reads the bytes the recipe makes and checks their SHA-256,
+// through the same read-then-hash pipeline as an upload.
 func (s *Store) verifyRecipe(ctx context.Context, digest string, r registry.Recipe) error {
 	rr := s.newRecipeReader(r)
 	defer rr.Close()
-	h := sha256.New()
-	buf := make([]byte, 1<<20)
-	for {
-		if err := ctx.Err(); err != nil {
-			return cancelled(ctx, digest, 0, r.Size)
-		}
-		n, err := rr.Read(buf)
-		h.Write(buf[:n])
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return registry.Wrap(registry.KindInternal, err, "reading the parts of %s", digest)
-		}
+	sum, err := ingest(ctx, digest, r.Size, rr, nil)
+	if registry.Is(err, registry.KindInvalid) || registry.Is(err, registry.KindDigestMismatch) {
+		// The parts were checked, so a short read is the store's fault.
+		return registry.Wrap(registry.KindInternal, err, "reading the parts of %s", digest)
 	}
-	if sum := "sha256:" + hex.EncodeToString(h.Sum(nil)); sum != digest {
+	if err != nil {
+		return err
+	}
+	if sum != digest {
 		return registry.E(registry.KindDigestMismatch,
 			"digest mismatch: the recipe's %d bytes hash to %s, not %s", r.Size, sum, digest)
 	}
