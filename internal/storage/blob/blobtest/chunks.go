@@ -102,6 +102,10 @@ func testRecipeReads(t *testing.T, s ChunkStore) {
 	if created, err := s.PutRecipe(ctx, f.digest, r); err != nil || created {
 		t.Fatalf("second PutRecipe = %v, %v; want false, nil", created, err)
 	}
+	wrongSize := registry.Recipe{Size: r.Size - 1, Parts: slices.Clone(r.Parts)}
+	wrongSize.Parts[0].Size--
+	_, err = s.PutRecipe(ctx, f.digest, wrongSize)
+	assertKind(t, "PutRecipe of a stored file with another size", err, registry.KindInvalid)
 	mustPut(t, s, f) // the same bytes uploaded whole are accepted
 	assertStored(t, s, f)
 }

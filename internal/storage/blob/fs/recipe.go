@@ -60,6 +60,9 @@ func (s *Store) PutRecipe(ctx context.Context, digest string, r registry.Recipe)
 		return false, err
 	}
 	if s.touch(digest) || s.touchRecipe(digest) {
+		if size, err := s.Stat(ctx, digest); err == nil && size != r.Size {
+			return false, registry.E(registry.KindInvalid, "file %s is stored with %d bytes; the recipe says %d", digest, size, r.Size)
+		}
 		return false, nil
 	}
 	parts, err := s.flatten(r.Parts)
