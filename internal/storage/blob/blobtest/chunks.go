@@ -189,6 +189,27 @@ func testRecipeFlatten(t *testing.T, s ChunkStore) {
 	if !slices.Equal(info.Parts, want) {
 		t.Fatalf("parts of a recipe made from a recipe = %v; want the whole blobs %v", info.Parts, want)
 	}
+	assertWalkOrder(t, s, map[string]bool{a.digest: false, b.digest: false, f.digest: true, g.digest: true})
+}
+
+// assertWalkOrder checks that Walk reports blobs and recipes together in
+// strictly increasing digest order, recipes (and only they) with parts.
+func assertWalkOrder(t *testing.T, s registry.BlobStore, recipe map[string]bool) {
+	t.Helper()
+	var seen []string
+	err := s.(registry.BlobWalker).Walk(context.Background(), func(b registry.BlobInfo) error {
+		if (b.Parts != nil) != recipe[b.Digest] {
+			t.Errorf("Walk reports %s with parts %v; recipe: %v", b.Digest, b.Parts, recipe[b.Digest])
+		}
+		seen = append(seen, b.Digest)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != len(recipe) || !slices.IsSorted(seen) || len(slices.Compact(slices.Clone(seen))) != len(seen) {
+		t.Fatalf("Walk reported %v; want the %d stored files once each, in digest order", seen, len(recipe))
+	}
 }
 
 func testRecipeDelete(t *testing.T, s ChunkStore) {
