@@ -19,20 +19,21 @@ package cdc
 import (
 	"errors"
 	"io"
-	"math/bits"
 )
 
 // Chunk size limits, in bytes.
 const (
 	MinSize    = 8 << 10
-	TargetSize = 64 << 10
+	TargetSize = 1 << targetBits // 64 KiB
 	MaxSize    = 128 << 10
 )
 
-// mask selects the top log2(TargetSize) bits of the hash: a boundary is
-// where all of them are zero, which happens once per TargetSize bytes on
-// average.
-const mask = uint64(TargetSize-1) << (64 - 16)
+// targetBits is log2(TargetSize): how many top bits of the hash must be
+// zero at a boundary, which happens once per TargetSize bytes on average.
+const targetBits = 16
+
+// mask is TargetSize-1 shifted to the top bits of the hash.
+const mask = uint64(TargetSize-1) << (64 - targetBits)
 
 // window is how many bytes the hash depends on: each step shifts it left by
 // one, so a byte's gear value has left all 64 bits after 64 more bytes.
@@ -83,9 +84,6 @@ func Cut(data []byte) int {
 	}
 	return n
 }
-
-// bitsOfTarget guards mask against a TargetSize that is not a power of two.
-var _ = [1]struct{}{}[bits.OnesCount(TargetSize)-1]
 
 // Chunker reads a stream and returns its chunks one at a time, holding at
 // most a buffer of a few chunks: the stream is never read whole into memory.
