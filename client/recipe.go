@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -70,6 +71,10 @@ func (c *Client) pushChunked(ctx context.Context, f *localFile) (ok bool, sent i
 	}
 	if plan.newSize > 0 {
 		digest, err := c.uploadRanges(ctx, f, plan)
+		var ne *NetworkError
+		if errors.As(err, &ne) && ctx.Err() == nil {
+			digest, err = c.uploadRanges(ctx, f, plan) // once more, as whole uploads do
+		}
 		if err != nil {
 			return false, 0, err
 		}
