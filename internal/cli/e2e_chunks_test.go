@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,24 +22,34 @@ type pushJSON struct {
 	} `json:"push"`
 }
 
+// metric reads one unlabelled sample from the server's /metrics.
+func metric(t *testing.T, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(serverURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics has no %s", name)
+	return 0
+}
+
 // waitIndexed polls the server's metrics until no stored file waits to
 // have its chunks indexed.
 func waitIndexed(t *testing.T) {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		resp, err := http.Get(serverURL + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(resp.Body)
-		pending := ""
-		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "modelry_chunk_index_pending "); ok {
-				pending = v
-			}
-		}
-		resp.Body.Close()
-		if pending == "0" {
+		if metric(t, "modelry_chunk_index_pending") == 0 {
 			return
 		}
 	}
@@ -61,6 +72,9 @@ func TestPushChunkedCLI(t *testing.T) {
 	write()
 	admin.ok(t, "push", "cli-chunky", path)
 	waitIndexed(t)
+	if n := metric(t, "modelry_chunks_indexed"); n < 150 {
+		t.Fatalf("modelry_chunks_indexed = %v after indexing a 12 MiB file; want about 190", n)
+	}
 
 	rng.Read(data[5<<20 : 6<<20])
 	write()
