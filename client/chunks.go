@@ -86,55 +86,84 @@ type chunkRef struct {
 }
 
 // chunkFile cuts a file into chunks and hashes each, reading at most limit
-// bytes (all when limit < 0). One goroutine finds the boundaries while
-// others hash batches of chunks, re-reading them from the page cache with
-// ReadAt; with the whole-file hash running beside it, a push keeps every
-// core busy.
+// bytes (all when limit < 0).
 func chunkFile(ctx context.Context, name string, limit int64) ([]chunkRef, error) {
+	var out []chunkRef
+	err := chunkStream(ctx, name, limit, func(b []chunkRef) error {
+		out = append(out, b...)
+		return nil
+	})
+	return out, err
+}
+
+// chunkStream cuts a file into chunks and hands fn their hashed batches in
+// file order, reading at most limit bytes (all when limit < 0). One
+// goroutine finds the boundaries while others hash batches of chunks,
+// re-reading them from the page cache with ReadAt; with the whole-file hash
+// running beside it, a push keeps every core busy. An error from fn stops
+// the work and is returned.
+func chunkStream(ctx context.Context, name string, limit int64, fn func([]chunkRef) error) error {
 	fh, err := os.Open(name)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer fh.Close()
 	var r io.Reader = fh
 	if limit >= 0 {
 		r = io.LimitReader(fh, limit)
 	}
-	batches := make(chan []chunkRef, 16)
-	hashErr := make(chan error, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type job struct {
+		refs []chunkRef
+		done chan error // the hash of refs, or the cutter's error
+	}
+	jobs := make(chan job, 16)
+	order := make(chan job, 64) // the same jobs in file order
 	var wg sync.WaitGroup
 	for range max(1, runtime.GOMAXPROCS(0)/2) {
 		wg.Go(func() {
-			if err := hashChunks(fh, batches); err != nil {
-				select {
-				case hashErr <- err:
-				default:
-				}
+			buf := make([]byte, cdc.MaxSize)
+			for j := range jobs {
+				j.done <- hashBatch(fh, buf, j.refs)
 			}
 		})
 	}
-	var all [][]chunkRef
-	cutErr := cutChunks(ctx, r, func(b []chunkRef) { all = append(all, b); batches <- b })
-	close(batches)
+	go func() {
+		err := cutChunks(ctx, r, func(b []chunkRef) {
+			j := job{refs: b, done: make(chan error, 1)}
+			order <- j
+			jobs <- j
+		})
+		close(jobs)
+		if err != nil {
+			j := job{done: make(chan error, 1)}
+			j.done <- err
+			order <- j
+		}
+		close(order)
+	}()
+	var first error
+	for j := range order { // drained to the end, so no goroutine is left blocked
+		err := <-j.done
+		if first == nil && err == nil && j.refs != nil {
+			err = fn(j.refs)
+		}
+		if first == nil && err != nil {
+			first = err
+			cancel()
+		}
+	}
 	wg.Wait()
-	select {
-	case err := <-hashErr:
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	default:
+	if first != nil {
+		return fmt.Errorf("chunking %s: %w", name, first)
 	}
-	if cutErr != nil {
-		return nil, fmt.Errorf("read %s: %w", name, cutErr)
-	}
-	var out []chunkRef
-	for _, b := range all {
-		out = append(out, b...)
-	}
-	return out, nil
+	return nil
 }
 
 // cutChunks finds the chunk boundaries of r and hands them out in batches.
 func cutChunks(ctx context.Context, r io.Reader, emit func([]chunkRef)) error {
-	const batchLen = 64
+	batchLen := min(64, segmentChunks)
 	ch := cdc.NewChunker(r)
 	batch := make([]chunkRef, 0, batchLen)
 	for {
@@ -160,23 +189,17 @@ func cutChunks(ctx context.Context, r io.Reader, emit func([]chunkRef)) error {
 	return nil
 }
 
-// hashChunks fills in the digests of each batch's chunks.
-func hashChunks(f *os.File, batches <-chan []chunkRef) error {
-	buf := make([]byte, cdc.MaxSize)
-	var err error
-	for b := range batches {
-		for i := range b {
-			if err != nil {
-				continue // drain
-			}
-			data := buf[:b[i].size]
-			if _, err = f.ReadAt(data, b[i].off); err == nil {
-				sum := sha256.Sum256(data)
-				b[i].digest = "sha256:" + hex.EncodeToString(sum[:])
-			}
+// hashBatch fills in the digests of a batch's chunks.
+func hashBatch(f *os.File, buf []byte, b []chunkRef) error {
+	for i := range b {
+		data := buf[:b[i].size]
+		if _, err := f.ReadAt(data, b[i].off); err != nil {
+			return err
 		}
+		sum := sha256.Sum256(data)
+		b[i].digest = "sha256:" + hex.EncodeToString(sum[:])
 	}
-	return err
+	return nil
 }
 
 // noChunkAPI reports whether err says the server has no chunk endpoints

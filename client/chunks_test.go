@@ -6,9 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +24,13 @@ import (
 // startChunkServer runs the real API on real stores; wait blocks until the
 // server has indexed the chunks of what it stores.
 func startChunkServer(t *testing.T, opts ...client.Option) (c *client.Client, wait func()) {
+	c, wait, _ = startCountingChunkServer(t, opts...)
+	return c, wait
+}
+
+// startCountingChunkServer is startChunkServer that also counts the
+// streamed uploads (POST /api/v1/blobs), which carry new chunks.
+func startCountingChunkServer(t *testing.T, opts ...client.Option) (c *client.Client, wait func(), posts *atomic.Int64) {
 	t.Helper()
 	st := storetest.Open(t)
 	svc := registry.New(st.Meta, st.Blobs)
@@ -29,10 +38,17 @@ func startChunkServer(t *testing.T, opts ...client.Option) (c *client.Client, wa
 	if _, err := svc.Bootstrap(context.Background(), secret); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.New(svc, api.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	h := api.New(svc, api.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	posts = &atomic.Int64{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" && r.URL.Path == "/api/v1/blobs" {
+			posts.Add(1)
+		}
+		h.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	return client.New(srv.URL, append([]client.Option{client.WithToken(secret)}, opts...)...),
-		func() { blobtest.WaitIndexed(t, st.Blobs) }
+		func() { blobtest.WaitIndexed(t, st.Blobs) }, posts
 }
 
 func seeded(n int, seed byte) []byte {
@@ -45,8 +61,20 @@ func seeded(n int, seed byte) []byte {
 // region, with a grown header (new size, every offset moved) and with
 // chunking off, and pulls each back.
 func TestPushChunked(t *testing.T) {
+	t.Run("default sizes", func(t *testing.T) { testPushChunked(t, 1) })
+	t.Run("small segments", func(t *testing.T) {
+		// 16 chunks (~1 MiB) per lookup and 256 KiB batches: new chunks go
+		// up in several blobs while the file is still being chunked.
+		defer client.SetStagingSizes(16, 256<<10)()
+		testPushChunked(t, 2)
+	})
+}
+
+// testPushChunked runs the pushes; the in-place change must send its new
+// chunks in at least minBatches uploads.
+func testPushChunked(t *testing.T, minBatches int64) {
 	ctx := context.Background()
-	c, wait := startChunkServer(t)
+	c, wait, posts := startCountingChunkServer(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "model.safetensors")
 	base := seeded(24<<20, 1)
@@ -70,9 +98,13 @@ func TestPushChunked(t *testing.T) {
 		if err := os.WriteFile(path, tc.data, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		postsBefore := posts.Load()
 		v, rep, err := c.Push(ctx, "chunky", []string{path}, client.PushOptions{NoChunking: tc.noChunking})
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if i == 1 && posts.Load()-postsBefore < minBatches {
+			t.Fatalf("%s: new chunks went up in %d uploads; want at least %d", tc.name, posts.Load()-postsBefore, minBatches)
 		}
 		if (rep.ChunkedFiles == 1) != tc.wantChunked || rep.UploadedBytes > tc.maxSent {
 			t.Fatalf("%s: report %+v; want chunked=%v and at most %d bytes sent", tc.name, rep, tc.wantChunked, tc.maxSent)

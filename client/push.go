@@ -69,7 +69,14 @@ func (c *Client) Push(ctx context.Context, model string, paths []string, o PushO
 	if err := c.streamNewFiles(ctx, files, o, &rep); err != nil {
 		return Version{}, rep, err
 	}
-	if err := hashRest(ctx, files, o); err != nil {
+	defer func() {
+		for _, f := range files {
+			if f.stage != nil {
+				f.stage.abort()
+			}
+		}
+	}()
+	if err := c.hashRest(ctx, files, o); err != nil {
 		return Version{}, rep, err
 	}
 	for _, f := range files {
@@ -83,8 +90,9 @@ func (c *Client) Push(ctx context.Context, model string, paths []string, o PushO
 }
 
 // hashRest hashes the regular files whose digest is not known yet and,
-// unless chunking is off, cuts the large ones into chunks at the same time.
-func hashRest(ctx context.Context, files []localFile, o PushOptions) error {
+// unless chunking is off, cuts the large ones into chunks and stages them
+// (see stager) at the same time.
+func (c *Client) hashRest(ctx context.Context, files []localFile, o PushOptions) error {
 	var total int64
 	for _, f := range files {
 		if f.target == "" && f.digest == "" {
@@ -94,11 +102,13 @@ func hashRest(ctx context.Context, files []localFile, o PushOptions) error {
 	p := progressOrNop(o.Progress)
 	p.Start("hashing", total)
 	defer p.Finish()
+	var stagers []*stager
+	if !o.NoChunking {
+		stagers = c.newStagers(ctx, files)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return hashFiles(gctx, files, p) })
-	if !o.NoChunking {
-		g.Go(func() error { return chunkLarge(gctx, files) })
-	}
+	g.Go(func() error { return stageLarge(gctx, stagers) })
 	return g.Wait()
 }
 
@@ -146,8 +156,8 @@ func (c *Client) uploadMissing(ctx context.Context, files []localFile, o PushOpt
 	for _, d := range missing {
 		f := byDigest[d]
 		g.Go(func() error {
-			if !o.NoChunking && len(f.chunks) > 0 {
-				ok, sent, err := c.pushChunked(gctx, f)
+			if f.stage != nil {
+				ok, sent, err := f.stage.finish(gctx)
 				mu.Lock()
 				rep.UploadedBytes += sent
 				if ok {

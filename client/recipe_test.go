@@ -1,14 +1,15 @@
 package client
 
 import (
+	"context"
 	"reflect"
 	"testing"
 )
 
-// TestPlanRecipe checks how a file's chunks become a recipe: held chunks
+// TestStagerPlan checks how a file's chunks become a recipe: held chunks
 // become ranges of the server's blobs, neighbours merge, and a new chunk
 // that repeats is uploaded once.
-func TestPlanRecipe(t *testing.T) {
+func TestStagerPlan(t *testing.T) {
 	chunks := []chunkRef{
 		{off: 0, size: 10, digest: "a"},  // held, blob X 100..110
 		{off: 10, size: 20, digest: "b"}, // held, continues a: merges
@@ -24,20 +25,27 @@ func TestPlanRecipe(t *testing.T) {
 		"c": {Blob: "X", Offset: 0, Size: 8},
 		"z": {Blob: "Y", Offset: 0, Size: 4},
 	}
-	got := planRecipe(58, chunks, found)
-	want := recipePlan{
-		upload:  []BlobRange{{Offset: 30, Size: 12}, {Offset: 55, Size: 3}},
-		newSize: 15,
-		recipe: Recipe{Size: 58, Parts: []BlobRange{
-			{Blob: "X", Offset: 100, Size: 30},
-			{Offset: 0, Size: 12},
-			{Offset: 0, Size: 5},
-			{Blob: "X", Offset: 0, Size: 8},
-			{Offset: 12, Size: 3},
-		}},
+	s := newStager(context.Background(), nil, &localFile{size: 58})
+	s.found = found
+	for _, ch := range chunks {
+		s.plan(ch)
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("plan =\n%+v\nwant\n%+v", got, want)
+	wantParts := []stagedPart{
+		{BlobRange{Blob: "X", Offset: 100, Size: 30}, -1},
+		{BlobRange{Offset: 0, Size: 12}, 0},
+		{BlobRange{Offset: 0, Size: 5}, 0},
+		{BlobRange{Blob: "X", Offset: 0, Size: 8}, -1},
+		{BlobRange{Offset: 12, Size: 3}, 0},
+	}
+	if !reflect.DeepEqual(s.parts, wantParts) {
+		t.Fatalf("parts =\n%+v\nwant\n%+v", s.parts, wantParts)
+	}
+	wantBatch := []BlobRange{{Offset: 30, Size: 12}, {Offset: 55, Size: 3}}
+	if len(s.batches) != 1 || !reflect.DeepEqual(s.batches[0].ranges, wantBatch) || s.batches[0].size != 15 {
+		t.Fatalf("new chunks = %+v; want one batch of %v, 15 bytes", s.batches, wantBatch)
+	}
+	if s.known != 38 || s.seen != 58 {
+		t.Fatalf("known %d of %d bytes; want 38 of 58", s.known, s.seen)
 	}
 	if knownBytes(chunks, found) != 38 {
 		t.Fatalf("knownBytes = %d, want 38", knownBytes(chunks, found))

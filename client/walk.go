@@ -35,11 +35,11 @@ type localFile struct {
 	path     string // manifest path, '/'-separated, relative
 	abs      string // where it is on disk
 	mode     uint32
-	target   string     // symlink target, '/'-separated; "" for regular files
-	size     int64      // from stat, checked by hashing
-	digest   string     // filled by hashing or streaming
-	streamed bool       // uploaded by streamNewFiles
-	chunks   []chunkRef // content-defined chunks, for large files when chunking
+	target   string  // symlink target, '/'-separated; "" for regular files
+	size     int64   // from stat, checked by hashing
+	digest   string  // filled by hashing or streaming
+	streamed bool    // uploaded by streamNewFiles
+	stage    *stager // the chunked way, for large files when chunking
 }
 
 // collectFiles walks the inputs of a Push. A single file becomes its base
