@@ -89,9 +89,11 @@ func (c *Client) Push(ctx context.Context, model string, paths []string, o PushO
 	return v, rep, err
 }
 
-// hashRest hashes the regular files whose digest is not known yet and,
-// unless chunking is off, cuts the large ones into chunks and stages them
-// (see stager) at the same time.
+// hashRest hashes the regular files whose digest is not known yet. Fresh
+// files (which the server lacks, see localFile) are chunked and staged at
+// the same time; other large files are chunked only once the server says
+// it lacks them: on a machine with few cores, chunking every file while
+// hashing would slow down re-pushes of unchanged files for nothing.
 func (c *Client) hashRest(ctx context.Context, files []localFile, o PushOptions) error {
 	var total int64
 	for _, f := range files {
@@ -156,6 +158,12 @@ func (c *Client) uploadMissing(ctx context.Context, files []localFile, o PushOpt
 	for _, d := range missing {
 		f := byDigest[d]
 		g.Go(func() error {
+			if !o.NoChunking && f.stage == nil && f.size >= chunkMinSize {
+				f.stage = newStager(ctx, c, f)
+				if err := stageLarge(gctx, []*stager{f.stage}); err != nil {
+					return err
+				}
+			}
 			if f.stage != nil {
 				ok, sent, err := f.stage.finish(gctx)
 				mu.Lock()

@@ -20,7 +20,7 @@ var (
 	segmentChunks = 1024
 	// flushSize is how many bytes of new chunks are gathered before they
 	// go up as one blob, once the file has proved worth chunking.
-	flushSize int64 = 32 << 20
+	flushSize int64 = 16 << 20
 )
 
 // stager is the chunked way of one large file, built while the file is
@@ -315,13 +315,13 @@ func (c *Client) uploadRanges(ctx context.Context, path string, b *chunkBatch) (
 	return blob.Digest, nil
 }
 
-// newStagers gives a stager to each large file whose digest is not known
-// yet. It runs before hashing starts, which then writes those fields.
+// newStagers gives a stager to each fresh file (one the server certainly
+// lacks), so that it is chunked while it is hashed. It runs before hashing
+// starts, which then writes the files' digests.
 func (c *Client) newStagers(pushCtx context.Context, files []localFile) []*stager {
 	var out []*stager
 	for i := range files {
-		f := &files[i]
-		if f.target == "" && f.digest == "" && f.size >= chunkMinSize {
+		if f := &files[i]; f.fresh && f.digest == "" {
 			f.stage = newStager(pushCtx, c, f)
 			out = append(out, f.stage)
 		}
@@ -329,8 +329,7 @@ func (c *Client) newStagers(pushCtx context.Context, files []localFile) []*stage
 	return out
 }
 
-// stageLarge chunks, hashes and stages the files, one after another, while
-// hashFiles hashes them: both read each file while it is in the page cache.
+// stageLarge chunks, hashes and stages the files, one after another.
 func stageLarge(ctx context.Context, stagers []*stager) error {
 	for _, s := range stagers {
 		if err := chunkStream(ctx, s.path, -1, func(b []chunkRef) error { return s.add(ctx, b) }); err != nil {

@@ -99,7 +99,9 @@ func (c *Client) withoutKnownChunks(ctx context.Context, files []*localFile, o P
 	}
 	var out []*localFile
 	for i, f := range files {
-		if !known[i] {
+		if known[i] {
+			f.fresh = true
+		} else {
 			out = append(out, f)
 		}
 	}

@@ -40,6 +40,9 @@ type localFile struct {
 	digest   string  // filled by hashing or streaming
 	streamed bool    // uploaded by streamNewFiles
 	stage    *stager // the chunked way, for large files when chunking
+	// fresh: no stored blob has the file's size but the server holds some
+	// of its chunks, so the server lacks it and it goes the chunked way.
+	fresh bool
 }
 
 // collectFiles walks the inputs of a Push. A single file becomes its base
