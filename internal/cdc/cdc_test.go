@@ -167,3 +167,55 @@ func BenchmarkChunker(b *testing.B) {
 		}
 	}
 }
+
+// FuzzChunker checks the invariants on any input: chunks cover the stream
+// in order, within the size limits, whatever the read sizes.
+func FuzzChunker(f *testing.F) {
+	f.Add([]byte("hello"), uint16(1))
+	f.Add(randomBytes(3*MaxSize+5, 1), uint16(4096))
+	f.Fuzz(func(t *testing.T, data []byte, step uint16) {
+		r := io.Reader(bytes.NewReader(data))
+		if step > 0 {
+			r = &stepReader{data: data, step: int(step)}
+		}
+		var got []byte
+		c := NewChunker(r)
+		for {
+			chunk, off, err := c.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if off != int64(len(got)) || len(chunk) > MaxSize || len(chunk) == 0 {
+				t.Fatalf("chunk of %d bytes at %d after %d bytes", len(chunk), off, len(got))
+			}
+			if len(chunk) < MinSize && len(got)+len(chunk) != len(data) {
+				t.Fatalf("short chunk of %d bytes before the end", len(chunk))
+			}
+			if want := Cut(data[off:]); want != len(chunk) {
+				t.Fatalf("streamed chunk of %d bytes; Cut over the whole rest says %d", len(chunk), want)
+			}
+			got = append(got, chunk...)
+		}
+		if !bytes.Equal(got, data) {
+			t.Fatal("chunks do not reassemble the input")
+		}
+	})
+}
+
+// stepReader returns at most step bytes per Read.
+type stepReader struct {
+	data []byte
+	step int
+}
+
+func (s *stepReader) Read(p []byte) (int, error) {
+	if len(s.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), s.step)], s.data)
+	s.data = s.data[n:]
+	return n, nil
+}
