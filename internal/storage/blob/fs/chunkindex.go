@@ -171,7 +171,12 @@ func (ix *chunkIndex) indexFile(digest string) error {
 // Chunking and hashing run in two goroutines, so indexing a file costs
 // about the time of one SHA-256 pass.
 func chunkList(ctx context.Context, r io.Reader) ([]byte, error) {
-	jobs := make(chan []byte, 16)
+	const inFlight = 16
+	free := make(chan []byte, inFlight) // chunk buffers, reused
+	for range inFlight {
+		free <- make([]byte, cdc.MaxSize)
+	}
+	jobs := make(chan []byte, inFlight)
 	var list bytes.Buffer
 	list.WriteString(sidecarMagic)
 	var wg sync.WaitGroup
@@ -182,6 +187,7 @@ func chunkList(ctx context.Context, r io.Reader) ([]byte, error) {
 			copy(rec[:], sum[:])
 			binary.LittleEndian.PutUint32(rec[sha256.Size:], uint32(len(chunk)))
 			list.Write(rec[:])
+			free <- chunk[:cap(chunk)]
 		}
 	})
 	c := cdc.NewChunker(r)
@@ -194,7 +200,8 @@ func chunkList(ctx context.Context, r io.Reader) ([]byte, error) {
 		if chunk, _, err = c.Next(); err != nil {
 			break
 		}
-		jobs <- bytes.Clone(chunk)
+		buf := <-free
+		jobs <- buf[:copy(buf, chunk)]
 	}
 	close(jobs)
 	wg.Wait()
