@@ -23,13 +23,14 @@ var (
 	flushSize int64 = 16 << 20
 )
 
-// stager is the chunked way of one large file, built while the file is
-// being hashed. It looks up each segment of chunks as soon as they are cut
-// and, once the server has proved to hold at least 1 MiB and 5% of the
-// bytes seen (worthChunking), uploads the new chunks in blobs of flushSize
-// while the rest of the file is still being chunked: on a slow link the
-// upload then overlaps the hashing. Until then nothing is sent, so a file
-// that turns out new is uploaded whole, never twice.
+// stager is the chunked way of one large file the server lacks, built
+// while the file is chunked. It looks up each segment of chunks as soon as
+// they are cut and, once the server has proved to hold at least 1 MiB and
+// 5% of the bytes seen (worthChunking), uploads the new chunks in blobs of
+// flushSize while the rest of the file is still being chunked: on a slow
+// link the upload then overlaps the hashing. Until then nothing is sent,
+// so a file that turns out new is uploaded whole, never twice. finish
+// sends the rest and the recipe.
 type stager struct {
 	c    *Client
 	f    *localFile // its digest and size are read only in finish, after hashing
