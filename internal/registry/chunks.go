@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"strings"
 )
 
 // Chunk-level dedup (docs/storage.md, "Chunks and recipes"). A client splits
@@ -129,7 +128,7 @@ func (s *Service) PutRecipe(ctx context.Context, digest string, r Recipe) (creat
 	}
 	cs, ok := s.blobs.(ChunkStore)
 	if !ok {
-		return false, E(KindPrecondition, "this server's blob store does not keep recipes; upload the file whole with PUT %s", strings.TrimSpace("/api/v1/blobs/"+digest))
+		return false, E(KindPrecondition, "this server's blob store does not keep recipes; upload the file %s whole", digest)
 	}
 	return cs.PutRecipe(ctx, digest, r)
 }
