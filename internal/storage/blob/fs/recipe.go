@@ -289,9 +289,20 @@ func (rr *recipeReader) Read(p []byte) (int, error) {
 	return m, err
 }
 
+// maxOpenParts bounds the files one recipe reader keeps open: a recipe may
+// draw on thousands of blobs, and reads are mostly sequential.
+const maxOpenParts = 8
+
 func (rr *recipeReader) file(digest string) (*os.File, error) {
 	if f, ok := rr.files[digest]; ok {
 		return f, nil
+	}
+	if len(rr.files) >= maxOpenParts {
+		for d, f := range rr.files { // any one; the next part is rarely an old one
+			f.Close()
+			delete(rr.files, d)
+			break
+		}
 	}
 	f, err := os.Open(rr.s.path(digest))
 	if err != nil {

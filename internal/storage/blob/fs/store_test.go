@@ -404,3 +404,44 @@ func TestChunkIndexSurvivesReopen(t *testing.T) {
 func digestOfFirstChunk(data []byte) string {
 	return registry.ChunkDigest(data[:cdc.Cut(data)])
 }
+
+// TestRecipeOfManyBlobs reads a recipe drawing on more blobs than a reader
+// keeps open at once, back and forth.
+func TestRecipeOfManyBlobs(t *testing.T) {
+	s := openChecked(t, t.TempDir())
+	ctx := context.Background()
+	var file []byte
+	var parts []registry.BlobRange
+	var blobs [][]byte
+	for i := range 20 {
+		b := bytes.Repeat([]byte{byte(i)}, 1000+i)
+		sum := sha256.Sum256(b)
+		d := "sha256:" + hex.EncodeToString(sum[:])
+		if err := s.Put(ctx, d, int64(len(b)), bytes.NewReader(b)); err != nil {
+			t.Fatal(err)
+		}
+		blobs = append(blobs, b)
+		parts = append(parts, registry.BlobRange{Blob: d, Offset: 1, Size: 500})
+	}
+	for i := range parts {
+		file = append(file, blobs[i][1:501]...)
+	}
+	parts = append(parts, parts[0], parts[19], parts[0]) // back to early blobs
+	file = append(file, blobs[0][1:501]...)
+	file = append(file, blobs[19][1:501]...)
+	file = append(file, blobs[0][1:501]...)
+	sum := sha256.Sum256(file)
+	digest := "sha256:" + hex.EncodeToString(sum[:])
+	if _, err := s.PutRecipe(ctx, digest, registry.Recipe{Size: int64(len(file)), Parts: parts}); err != nil {
+		t.Fatal(err)
+	}
+	rc, _, err := s.Open(ctx, digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	got, err := io.ReadAll(rc)
+	if err != nil || !bytes.Equal(got, file) {
+		t.Fatalf("read %d bytes (%v); want the %d bytes of the recipe", len(got), err, len(file))
+	}
+}
