@@ -93,6 +93,7 @@ func testPushChunked(t *testing.T, minBatches int64) {
 		{"1 MiB changed in place", inPlace, false, true, 2 << 20},
 		{"header grew by 37 bytes", grown, false, true, 1 << 20},
 		{"chunking off", append(seeded(5, 4), base...), true, false, 24<<20 + 5},
+		{"same size, all new", seeded(24<<20, 5), false, false, 24 << 20},
 	}
 	for i, tc := range cases {
 		if err := os.WriteFile(path, tc.data, 0o644); err != nil {

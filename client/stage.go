@@ -44,6 +44,7 @@ type stager struct {
 	found   map[string]BlobRange // chunks the server holds
 	asked   map[string]bool      // digests already looked up
 	noAPI   bool                 // the server has no chunk endpoints
+	gaveUp  bool                 // chunking stopped: the file goes up whole
 	known   int64                // bytes of the file in chunks the server holds
 	seen    int64                // bytes of the file staged so far
 
@@ -103,12 +104,21 @@ func (s *stager) stageSegment(ctx context.Context) error {
 		s.plan(ch)
 	}
 	s.segment = s.segment[:0]
+	if s.known == 0 && s.seen >= probeSize {
+		// Nothing of the first segment is stored (or the server has no
+		// chunk API): the file is new, as far as a probe can tell.
+		s.gaveUp = true
+		return errGiveUp
+	}
 	if s.open != nil && s.open.size >= flushSize && worthChunking(s.known, s.seen) {
 		s.send(s.open)
 		s.open = nil
 	}
 	return nil
 }
+
+// errGiveUp stops chunking a file that goes up whole.
+var errGiveUp = errors.New("the server holds none of the file's first chunks")
 
 // locate asks the server about the chunks not asked about before.
 func (s *stager) locate(ctx context.Context, chunks []chunkRef) error {
@@ -240,7 +250,11 @@ func (s *stager) sentBytes() int64 {
 // file's digest. ok is false when the file should be uploaded whole
 // instead; sent counts the bytes uploaded either way.
 func (s *stager) finish(ctx context.Context) (ok bool, sent int64, err error) {
-	if err := s.stageSegment(ctx); err != nil { // the tail
+	if s.gaveUp {
+		s.closeUploads()
+		return false, 0, nil
+	}
+	if err := s.stageSegment(ctx); err != nil && !errors.Is(err, errGiveUp) { // the tail
 		s.closeUploads()
 		return false, s.sentBytes(), err
 	}
@@ -333,7 +347,8 @@ func (c *Client) newStagers(pushCtx context.Context, files []localFile) []*stage
 // stageLarge chunks, hashes and stages the files, one after another.
 func stageLarge(ctx context.Context, stagers []*stager) error {
 	for _, s := range stagers {
-		if err := chunkStream(ctx, s.path, -1, func(b []chunkRef) error { return s.add(ctx, b) }); err != nil {
+		err := chunkStream(ctx, s.path, -1, func(b []chunkRef) error { return s.add(ctx, b) })
+		if err != nil && !errors.Is(err, errGiveUp) {
 			return err
 		}
 	}
