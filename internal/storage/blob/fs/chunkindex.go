@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/modelry/modelry/internal/cdc"
 	"github.com/modelry/modelry/internal/registry"
@@ -125,12 +126,35 @@ func (ix *chunkIndex) run() {
 				return
 			}
 		}
+		ix.waitIdle()
 		if err := ix.indexFile(next); err != nil && ix.ctx.Err() == nil {
 			// The file stays unindexed: pushes against it send whole
 			// chunks, which costs bandwidth, never correctness.
 			slog.Warn("indexing the chunks of a stored file failed", "digest", next, "error", err)
 		}
 		ix.pending.Add(-1)
+	}
+}
+
+// Indexing yields to uploads: it starts on a file only when no upload or
+// recipe check holds a slot, or after maxIndexDefer of waiting. On a small
+// machine the indexer would otherwise take a core from the push that is
+// sending the new chunks of the very file it will index next.
+const (
+	maxIndexDefer = 10 * time.Second
+	idlePoll      = 20 * time.Millisecond
+)
+
+// waitIdle waits until no Put, Ingest or PutRecipe is in flight, for at
+// most maxIndexDefer.
+func (ix *chunkIndex) waitIdle() {
+	deadline := time.Now().Add(maxIndexDefer)
+	for len(ix.s.slots) > 0 && time.Now().Before(deadline) {
+		select {
+		case <-time.After(idlePoll):
+		case <-ix.ctx.Done():
+			return
+		}
 	}
 }
 
