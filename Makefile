@@ -96,6 +96,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzValidateManifest -fuzztime=$(FUZZTIME) ./internal/registry
 	$(GO) test -run='^$$' -fuzz=FuzzParseFilter -fuzztime=$(FUZZTIME) ./internal/api/mlflow
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./internal/lockfile
+	$(GO) test -run='^$$' -fuzz=FuzzChunker -fuzztime=$(FUZZTIME) ./internal/cdc
 
 ## bench: the benchmarks of docs/benchmarks.md, each against a ceiling measured in the same run
 ##        (about 5 minutes; pass flags with e.g. BENCHFLAGS='-size 64MiB -skip-5gib -json bench.json')

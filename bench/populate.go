@@ -54,6 +54,7 @@ func (e *env) populate(ctx context.Context, data string) (string, time.Duration,
 	if err != nil {
 		return "", 0, err
 	}
+	defer blobs.Close() // before the server opens the same folder
 	svc := registry.New(store, blobs)
 	ctx = registry.WithPrincipal(ctx, registry.Principal{Name: "bench", Role: registry.RoleAdmin})
 

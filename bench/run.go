@@ -37,9 +37,10 @@ const (
 	benchTransfer = "transfer" // ceilings, push, pull and re-push of -size
 	benchMemory   = "memory"   // peak RSS pushing and pulling -big-size
 	benchMetadata = "metadata" // lookups and creates with -versions stored
+	benchChunks   = "chunks"   // chunk-level dedup of a -size safetensors-like file
 )
 
-var allBenches = []string{benchTransfer, benchMemory, benchMetadata}
+var allBenches = []string{benchTransfer, benchMemory, benchMetadata, benchChunks}
 
 // config is what the flags set.
 type config struct {
@@ -207,7 +208,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	benches := []struct {
 		name string
 		run  func(context.Context, *env) error
-	}{{benchTransfer, runTransfer}, {benchMemory, runMemory}, {benchMetadata, runMetadata}}
+	}{{benchTransfer, runTransfer}, {benchMemory, runMemory}, {benchMetadata, runMetadata}, {benchChunks, runChunks}}
 	for _, b := range benches {
 		if !cfg.enabled(b.name) || ctx.Err() != nil {
 			continue

@@ -39,7 +39,7 @@ func (c *Client) CheckBlobs(ctx context.Context, digests []string, sizes []int64
 // sent with sendfile where the OS allows.
 func (c *Client) IngestBlob(ctx context.Context, size int64, r io.Reader) (Blob, error) {
 	req := request{
-		method: http.MethodPost, path: "/api/v1/blobs", body: r, length: size,
+		method: http.MethodPost, path: "/api/v1/blobs", body: c.limitBody(ctx, r), length: size,
 		header: http.Header{"Content-Type": {"application/octet-stream"}},
 		want:   []int{http.StatusCreated},
 	}
@@ -60,7 +60,7 @@ func (c *Client) IngestBlob(ctx context.Context, size int64, r io.Reader) (Blob,
 // when it already had them.
 func (c *Client) PutBlob(ctx context.Context, digest string, size int64, r io.Reader) (Blob, bool, error) {
 	req := request{
-		method: http.MethodPut, path: blobPath(digest), body: r, length: size,
+		method: http.MethodPut, path: blobPath(digest), body: c.limitBody(ctx, r), length: size,
 		header: http.Header{"Content-Type": {"application/octet-stream"}},
 		want:   []int{http.StatusOK, http.StatusCreated},
 	}

@@ -35,6 +35,7 @@ type Client struct {
 	token     string
 	userAgent string
 	http      *http.Client
+	limiter   *tokenBucket // upload bodies; nil: no limit
 }
 
 // Option configures a Client.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -23,6 +24,9 @@ type PushOptions struct {
 
 	// Parallelism is how many blobs upload at once; 4 when 0.
 	Parallelism int
+	// NoChunking turns chunk-level dedup off: large files the server lacks
+	// are uploaded whole even when it holds most of their chunks.
+	NoChunking bool
 	// Progress, when set, receives the "hashing" and "uploading" phases.
 	Progress Progress
 }
@@ -34,7 +38,9 @@ type PushReport struct {
 	Bytes         int64 // total size of the files
 	UploadedBytes int64 // bytes sent to the server (0 when it had every blob)
 	BlobsUploaded int
-	BlobsSkipped  int // blobs the server already had
+	BlobsSkipped  int   // blobs the server already had
+	ChunkedFiles  int   // files sent as recipes: only their new chunks went up
+	ReusedBytes   int64 // bytes of those files the server already held
 }
 
 // Push creates a new version of model from local files and directories: it
@@ -65,7 +71,14 @@ func (c *Client) Push(ctx context.Context, model string, paths []string, o PushO
 	if err := c.streamNewFiles(ctx, files, o, &rep); err != nil {
 		return Version{}, rep, err
 	}
-	if err := hashRest(ctx, files, o.Progress); err != nil {
+	defer func() {
+		for _, f := range files {
+			if f.stage != nil {
+				f.stage.abort()
+			}
+		}
+	}()
+	if err := c.hashRest(ctx, files, o); err != nil {
 		return Version{}, rep, err
 	}
 	for _, f := range files {
@@ -78,18 +91,29 @@ func (c *Client) Push(ctx context.Context, model string, paths []string, o PushO
 	return v, rep, err
 }
 
-// hashRest hashes the regular files whose digest is not known yet.
-func hashRest(ctx context.Context, files []localFile, prog Progress) error {
+// hashRest hashes the regular files whose digest is not known yet. Fresh
+// files (which the server lacks, see localFile) are chunked and staged at
+// the same time; other large files are chunked only once the server says
+// it lacks them: on a machine with few cores, chunking every file while
+// hashing would slow down re-pushes of unchanged files for nothing.
+func (c *Client) hashRest(ctx context.Context, files []localFile, o PushOptions) error {
 	var total int64
 	for _, f := range files {
 		if f.target == "" && f.digest == "" {
 			total += f.size
 		}
 	}
-	p := progressOrNop(prog)
+	p := progressOrNop(o.Progress)
 	p.Start("hashing", total)
 	defer p.Finish()
-	return hashFiles(ctx, files, p)
+	var stagers []*stager
+	if !o.NoChunking {
+		stagers = c.newStagers(ctx, files)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return hashFiles(gctx, files, p) })
+	g.Go(func() error { return stageLarge(gctx, stagers) })
+	return g.Wait()
 }
 
 func newVersion(files []localFile, o PushOptions) NewVersion {
@@ -133,15 +157,42 @@ func (c *Client) uploadMissing(ctx context.Context, files []localFile, o PushOpt
 	defer p.Finish()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallelism(o.Parallelism))
+	var mu sync.Mutex
 	for _, d := range missing {
 		f := byDigest[d]
-		g.Go(func() error { return c.uploadWithRetry(gctx, f, p) })
+		g.Go(func() error {
+			if !o.NoChunking && f.stage == nil && f.size >= chunkMinSize {
+				f.stage = newStager(ctx, c, f)
+				if err := stageLarge(gctx, []*stager{f.stage}); err != nil {
+					return err
+				}
+			}
+			if f.stage != nil {
+				ok, sent, err := f.stage.finish(gctx)
+				mu.Lock()
+				rep.UploadedBytes += sent
+				if ok {
+					rep.ChunkedFiles++
+					rep.ReusedBytes += f.size - sent
+				}
+				mu.Unlock()
+				if err != nil || ok {
+					if ok {
+						p.Add(f.size)
+					}
+					return err
+				}
+			}
+			if err := c.uploadWithRetry(gctx, f, p); err != nil {
+				return err
+			}
+			mu.Lock()
+			rep.UploadedBytes += f.size
+			mu.Unlock()
+			return nil
+		})
 	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	rep.UploadedBytes += total
-	return nil
+	return g.Wait()
 }
 
 // uploadWithRetry uploads one blob, once more if the network failed.

@@ -43,14 +43,20 @@ func (c *Client) streamNewFiles(ctx context.Context, files []localFile, o PushOp
 	for _, n := range newSizes {
 		fresh[n] = true
 	}
-	var todo []*localFile
-	var total int64
+	var firsts []*localFile
 	for _, f := range candidates {
 		if fresh[f.size] {
 			fresh[f.size] = false
-			todo = append(todo, f)
-			total += f.size
+			firsts = append(firsts, f)
 		}
+	}
+	todo, err := c.withoutKnownChunks(ctx, firsts, o)
+	if err != nil {
+		return err
+	}
+	var total int64
+	for _, f := range todo {
+		total += f.size
 	}
 	if len(todo) == 0 {
 		return nil
@@ -69,6 +75,37 @@ func (c *Client) streamNewFiles(ctx context.Context, files []localFile, o PushOp
 	rep.UploadedBytes += total
 	rep.BlobsUploaded += len(todo)
 	return nil
+}
+
+// withoutKnownChunks leaves out the files whose first chunks the server
+// holds: a new size need not mean new bytes, since a header that grew moves
+// every offset but keeps most chunks. Those files are hashed and go the
+// chunked way instead. The probes run in parallel.
+func (c *Client) withoutKnownChunks(ctx context.Context, files []*localFile, o PushOptions) ([]*localFile, error) {
+	if o.NoChunking {
+		return files, nil
+	}
+	known := make([]bool, len(files))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallelism(o.Parallelism))
+	for i, f := range files {
+		g.Go(func() (err error) {
+			known[i], err = c.probe(gctx, f)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var out []*localFile
+	for i, f := range files {
+		if known[i] {
+			f.fresh = true
+		} else {
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }
 
 // streamFile uploads one file with IngestBlob while a goroutine computes

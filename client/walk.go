@@ -35,10 +35,14 @@ type localFile struct {
 	path     string // manifest path, '/'-separated, relative
 	abs      string // where it is on disk
 	mode     uint32
-	target   string // symlink target, '/'-separated; "" for regular files
-	size     int64  // from stat, checked by hashing
-	digest   string // filled by hashing or streaming
-	streamed bool   // uploaded by streamNewFiles
+	target   string  // symlink target, '/'-separated; "" for regular files
+	size     int64   // from stat, checked by hashing
+	digest   string  // filled by hashing or streaming
+	streamed bool    // uploaded by streamNewFiles
+	stage    *stager // the chunked way, for large files when chunking
+	// fresh: no stored blob has the file's size but the server holds some
+	// of its chunks, so the server lacks it and it goes the chunked way.
+	fresh bool
 }
 
 // collectFiles walks the inputs of a Push. A single file becomes its base

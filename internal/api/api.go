@@ -94,6 +94,8 @@ func (h *Handler) routes() {
 	h.route("HEAD /api/v1/blobs/{digest}", h.headBlob)
 	h.route("GET /api/v1/blobs/{digest}", h.getBlob)
 	h.route("PUT /api/v1/blobs/{digest}", h.putBlob)
+	h.route("PUT /api/v1/blobs/{digest}/recipe", h.putRecipe)
+	h.route("POST /api/v1/chunks/locate", h.locateChunks)
 
 	h.route("POST /api/v1/gc", h.collectGarbage)
 

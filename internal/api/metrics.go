@@ -71,7 +71,24 @@ func NewMetrics(svc *registry.Service) *Metrics {
 				func() float64 { _, b := u.Usage(); return float64(b) }),
 		)
 	}
+	if ix, ok := svc.Blobs().(ChunkIndexer); ok {
+		m.reg.MustRegister(
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "modelry_chunk_index_pending", Help: "Stored files waiting to have their chunks indexed for chunk-level dedup.",
+			}, func() float64 { return float64(ix.IndexPending()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "modelry_chunks_indexed", Help: "Distinct content-defined chunks the dedup index knows.",
+			}, func() float64 { return float64(ix.ChunksIndexed()) }),
+		)
+	}
 	return m
+}
+
+// ChunkIndexer is implemented by blob stores that index chunks in the
+// background.
+type ChunkIndexer interface {
+	IndexPending() int64
+	ChunksIndexed() int
 }
 
 // Handler serves the metrics in the Prometheus text format.

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +17,8 @@ type pushFlags struct {
 	parallel                       int
 	git                            gitFlags
 	lineage                        lineageFlags
+	noChunking                     bool
+	limitRate                      string
 }
 
 func (a *app) pushCmd() *cobra.Command {
@@ -37,6 +41,14 @@ the pushed directory are stored as links; links that leave it are refused.
 Every file is hashed (SHA-256) and only the files the server does not hold yet
 are uploaded: re-pushing unchanged files sends no bytes, whatever model already
 stored them. The version appears atomically once every file is stored.
+
+Large files (4 MiB and more) the server lacks are cut into content-defined
+chunks; when the server already holds enough of them (a fine-tune that
+changed some tensors, a header that grew), only the new chunks are sent and
+the server assembles the file from stored ranges, verifying its digest.
+--no-chunking (or MODELRY_CHUNKING=off) sends such files whole.
+--limit-rate caps the upload rate, e.g. 100M for 100 MiB/s (K, M, G are
+powers of 1024, as in rclone's --bwlimit and curl's --limit-rate).
 
 --label gives the version a name unique within the model (e.g. 1.0, usable as
 NAME:LABEL); --alias points aliases at it in the same step. Metrics are
@@ -68,7 +80,10 @@ with 'modelry data push'.`,
   modelry push iris ./out --require-clean
 
   # Record what it was made from
-  modelry push churn ./model --dataset train=sales/3 --dataset eval=holdout@current --parent base@2 --run 8f2c1e`,
+  modelry push churn ./model --dataset train=sales/3 --dataset eval=holdout@current --parent base@2 --run 8f2c1e
+
+  # Push over a shared link without taking all of it
+  modelry push llm ./checkpoint --limit-rate 50M`,
 		Args: minArgs(2, "NAME PATH..."),
 		RunE: a.run(func(cmd *cobra.Command, args []string) error { return a.push(cmd, args, f) }),
 	}
@@ -82,6 +97,8 @@ with 'modelry data push'.`,
 	fl.IntVar(&f.parallel, "parallel", 4, "how many files to upload at once")
 	f.git.register(cmd)
 	f.lineage.register(cmd)
+	fl.BoolVar(&f.noChunking, "no-chunking", false, "send large files whole instead of only their chunks the server lacks (env MODELRY_CHUNKING=off)")
+	fl.StringVar(&f.limitRate, "limit-rate", "", "cap the upload rate in bytes per second, e.g. 100M (K, M, G: powers of 1024)")
 	return cmd
 }
 
@@ -98,10 +115,15 @@ func (a *app) push(cmd *cobra.Command, args []string, f pushFlags) error {
 	if err != nil {
 		return err
 	}
+	rate, err := parseRate(f.limitRate)
+	if err != nil {
+		return usageErr(cmd, "--limit-rate: %v", err)
+	}
 	o := client.PushOptions{
 		Label: f.label, Description: f.description, Metrics: metrics, Params: params,
 		Tags: tags, Aliases: f.aliases, Parallelism: f.parallel, Progress: progressFor(a.stdout, a.stderr),
-		Kind: kindOf(cmd),
+		Kind:       kindOf(cmd),
+		NoChunking: f.noChunking || strings.EqualFold(a.getenv("MODELRY_CHUNKING"), "off"),
 	}
 	if err := f.lineage.apply(cmd, &o); err != nil {
 		return err
@@ -116,7 +138,7 @@ func (a *app) push(cmd *cobra.Command, args []string, f pushFlags) error {
 		}
 		o.Source.Git = git // next to the run --run recorded
 	}
-	v, rep, err := a.client().Push(cmd.Context(), args[0], args[1:], o)
+	v, rep, err := a.client(client.WithUploadRateLimit(rate)).Push(cmd.Context(), args[0], args[1:], o)
 	if err != nil {
 		return err
 	}
@@ -136,6 +158,8 @@ type pushReportJSON struct {
 	UploadedBytes int64 `json:"uploaded_bytes"`
 	BlobsUploaded int   `json:"blobs_uploaded"`
 	BlobsSkipped  int   `json:"blobs_skipped"`
+	ChunkedFiles  int   `json:"chunked_files"`
+	ReusedBytes   int64 `json:"reused_bytes"`
 }
 
 func (a *app) printPush(v client.Version, r client.PushReport) error {
@@ -146,7 +170,37 @@ func (a *app) printPush(v client.Version, r client.PushReport) error {
 	if r.Links > 0 {
 		files += fmt.Sprintf(", %d link%s", r.Links, plural(r.Links))
 	}
-	_, err := fmt.Fprintf(a.stdout, "pushed %s %s (%s, %s, %s uploaded)\n",
-		v.Ref(), v.Digest, files, humanBytes(r.Bytes), humanBytes(r.UploadedBytes))
+	reused := ""
+	if r.ReusedBytes > 0 {
+		reused = fmt.Sprintf(", %s of stored chunks reused", humanBytes(r.ReusedBytes))
+	}
+	_, err := fmt.Fprintf(a.stdout, "pushed %s %s (%s, %s, %s uploaded%s)\n",
+		v.Ref(), v.Digest, files, humanBytes(r.Bytes), humanBytes(r.UploadedBytes), reused)
 	return err
+}
+
+// parseRate reads a rate such as 100M, 1.5G, 500K or 1048576 (bytes per
+// second; suffixes are powers of 1024). "" and "0" mean no limit.
+func parseRate(s string) (int64, error) {
+	s = strings.TrimSuffix(strings.TrimSpace(s), "/s")
+	if s == "" {
+		return 0, nil
+	}
+	mult := 1.0
+	switch strings.ToUpper(s[len(s)-1:]) {
+	case "K":
+		mult = 1 << 10
+	case "M":
+		mult = 1 << 20
+	case "G":
+		mult = 1 << 30
+	}
+	if mult > 1 {
+		s = s[:len(s)-1]
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a rate such as 100M, 500K or 1048576 (bytes per second)", s)
+	}
+	return int64(n * mult), nil
 }

@@ -165,7 +165,7 @@ func (a *app) serverURL() string {
 
 // client returns a client for the server, with the token from --token,
 // $MODELRY_TOKEN or the config file, in that order.
-func (a *app) client() *client.Client {
+func (a *app) client(opts ...client.Option) *client.Client {
 	url := a.serverURL()
 	token := a.token
 	if token == "" {
@@ -176,7 +176,7 @@ func (a *app) client() *client.Client {
 			token = cfg.Servers[url].Token
 		}
 	}
-	return client.New(url, client.WithToken(token), client.WithUserAgent("modelry-cli/1"))
+	return client.New(url, append([]client.Option{client.WithToken(token), client.WithUserAgent("modelry-cli/1")}, opts...)...)
 }
 
 func (a *app) json() bool { return a.output == "json" }

@@ -86,6 +86,8 @@ type GCOptions struct {
 
 // GCReport is what a collection found and did. Counts are of blobs; a
 // recipe (a file stored as parts) counts once, and its parts as blobs.
+// Bytes are bytes stored: a recipe adds none of its own, since its bytes
+// are its parts' (and counting both would count them twice).
 type GCReport struct {
 	DryRun     bool
 	Grace      time.Duration
@@ -263,6 +265,9 @@ func (c *collection) mark(ctx context.Context) error {
 func (c *collection) scan(ctx context.Context, walker BlobWalker) error {
 	c.cands = map[string]candidate{}
 	err := walker.Walk(ctx, func(b BlobInfo) error {
+		if b.Parts != nil {
+			b.Size = 0 // a recipe's bytes are its parts'; count them once
+		}
 		c.rep.Scanned++
 		c.rep.ScannedBytes += b.Size
 		_, live := c.live[b.Digest]

@@ -228,7 +228,8 @@ type BlobInfo struct {
 	ModTime time.Time
 	// Parts lists, for a file stored as a recipe of ranges of other blobs
 	// (chunk-level dedup), the blobs that hold its bytes. A live file keeps
-	// its parts alive. Empty for a blob stored whole.
+	// its parts alive. Nil for a blob stored whole, non-nil (even if empty)
+	// for a recipe.
 	Parts []string
 }
 

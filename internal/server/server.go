@@ -40,6 +40,9 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("opening blob store %s: %w", blobURL, err)
 	}
+	if c, ok := blobs.(io.Closer); ok {
+		defer c.Close() // the chunk indexer finishes the file it is on
+	}
 	// Garbage collection keeps the blobs of MLflow run artifacts too.
 	ts, hasTracking := store.(interface{ Tracking() tracking.Store })
 	var regOpts []registry.Option

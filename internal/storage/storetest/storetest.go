@@ -20,7 +20,7 @@ type Stores struct {
 }
 
 // Open opens both stores in a new temporary folder of t; the metadata store
-// is closed when t ends.
+// and the blob store (its chunk indexer) are closed when t ends.
 func Open(t testing.TB) Stores {
 	t.Helper()
 	dir := t.TempDir()
@@ -34,5 +34,6 @@ func Open(t testing.TB) Stores {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { blobs.Close() }) // stops the chunk indexer before the folder goes
 	return Stores{Meta: meta, Blobs: blobs, BlobRoot: root}
 }

@@ -40,7 +40,7 @@ func (s *Store) Put(ctx context.Context, digest string, size int64, r io.Reader)
 	// but nothing is written. Touching the blob first restarts the garbage
 	// collector's grace period (Walk's modTime), so a blob about to be
 	// referenced again is not collected while its new version commits.
-	if s.touch(digest) {
+	if s.touch(digest) || s.touchRecipe(digest) {
 		return ingestExpecting(ctx, digest, size, r, nil)
 	}
 	return s.putNew(ctx, digest, size, r)
@@ -95,7 +95,7 @@ func (s *Store) Ingest(ctx context.Context, size int64, r io.Reader) (digest str
 	if digest, err = ingest(ctx, "upload", size, r, tmp); err != nil {
 		return "", err
 	}
-	if s.touch(digest) {
+	if s.touch(digest) || s.touchRecipe(digest) {
 		tmp.discard()
 		return digest, nil
 	}
@@ -127,6 +127,7 @@ func (s *Store) place(ctx context.Context, tmp *tempFile, digest string, size in
 		return nil
 	}
 	s.added(size)
+	s.index.enqueue(digest, size)
 	// If this fsync fails the blob is in place and correct but may not
 	// survive a crash; the error tells the caller not to count on it, and a
 	// retried Put finds the blob and verifies its bytes.

@@ -14,8 +14,20 @@
 //	    00/ … ff/          up to 256 shard folders, each made on first use
 //	      <64 hex>         one verified, durable blob, named by its digest
 //	                       without the "sha256:" prefix and made read-only
+//	  recipes/
+//	    00/ … ff/
+//	      <64 hex>         a file stored as a recipe: JSON {"size", "parts":
+//	                       [{"blob", "offset", "size"}]}, ranges of blobs
+//	                       under sha256/ whose bytes, in order, hash to the
+//	                       name (never ranges of another recipe)
+//	  chunks/
+//	    00/ … ff/
+//	      <64 hex>         the chunk list of a stored file (blob or recipe)
+//	                       of at least IndexMinSize: "MDLCHK1\n", then per
+//	                       content-defined chunk its SHA-256 and uint32 size
 //	  tmp/
 //	    put-<hex>-<rand>   an upload in flight
+//	    meta-<rand>        a recipe or chunk list being written
 //
 // A blob's path is <root>/sha256/<first 2 hex of digest>/<64 hex of digest>;
 // sharding keeps each folder at 1/256 of the blobs. Uploads are written to
@@ -42,8 +54,10 @@ import (
 
 // Names inside the root.
 const (
-	blobDir = "sha256"
-	tmpDir  = "tmp"
+	blobDir   = "sha256"
+	recipeDir = "recipes"
+	chunkDir  = "chunks"
+	tmpDir    = "tmp"
 )
 
 // DefaultMaxConcurrentPuts is how many Puts ingest at once unless
@@ -72,7 +86,10 @@ type Store struct {
 	bytes atomic.Int64 // their total size
 
 	sizesMu sync.Mutex
-	sizes   map[int64]int // blob size -> how many stored blobs have it
+	sizes   map[int64]int    // file size -> how many stored blobs and recipes have it
+	recipes map[string]int64 // digest -> size of the files stored as recipes
+
+	index *chunkIndex
 }
 
 var _ registry.BlobStore = (*Store)(nil)
@@ -101,7 +118,9 @@ func Open(root string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, registry.Wrap(registry.KindInvalid, err, "blob store root %q", root)
 	}
-	s := &Store{root: abs, directIO: true, slots: make(chan struct{}, DefaultMaxConcurrentPuts), sizes: map[int64]int{}}
+	s := &Store{root: abs, directIO: true, slots: make(chan struct{}, DefaultMaxConcurrentPuts),
+		sizes: map[int64]int{}, recipes: map[string]int64{}}
+	s.index = newChunkIndex(s)
 	for _, o := range opts {
 		o(s)
 	}
@@ -111,19 +130,48 @@ func Open(root string, opts ...Option) (*Store, error) {
 	if err := s.removeTemps(); err != nil {
 		return nil, err
 	}
+	var large []registry.BlobInfo
 	err = s.Walk(context.Background(), func(b registry.BlobInfo) error {
-		s.added(b.Size)
+		if b.Parts != nil {
+			s.recipes[b.Digest] = b.Size
+			s.sizes[b.Size]++
+		} else {
+			s.added(b.Size)
+		}
+		if b.Size >= IndexMinSize {
+			large = append(large, b)
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	if err := s.startIndex(large); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// startIndex loads the chunk lists, queues the large files that have none
+// and starts the indexer.
+func (s *Store) startIndex(large []registry.BlobInfo) error {
+	have, err := s.index.load()
+	if err != nil {
+		return registry.Wrap(registry.KindInternal, err, "loading the chunk index")
+	}
+	for _, b := range large {
+		if !have[b.Digest] {
+			s.index.enqueue(b.Digest, b.Size)
+		}
+	}
+	go s.index.run()
+	return nil
 }
 
 // makeDirs creates root, tmp/ and sha256/, and makes them durable.
 func (s *Store) makeDirs() error {
-	for _, d := range []string{filepath.Join(s.root, tmpDir), filepath.Join(s.root, blobDir)} {
+	for _, d := range []string{filepath.Join(s.root, tmpDir), filepath.Join(s.root, blobDir),
+		filepath.Join(s.root, recipeDir), filepath.Join(s.root, chunkDir)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return registry.Wrap(registry.KindInternal, err, "creating blob store folder")
 		}
@@ -174,18 +222,29 @@ func (s *Store) Stat(ctx context.Context, digest string) (int64, error) {
 	}
 	fi, err := os.Stat(s.path(digest))
 	if err != nil {
+		if n, ok := s.recipeSize(digest); ok && errors.Is(err, fs.ErrNotExist) {
+			return n, nil
+		}
 		return 0, notFoundOr(err, digest)
 	}
 	return fi.Size(), nil
 }
 
 // Open returns the blob as an *os.File positioned at its start, and its size;
-// KindNotFound when absent. The caller closes it.
+// KindNotFound when absent. The caller closes it. A file stored as a recipe
+// is returned as a reader of its parts.
 func (s *Store) Open(ctx context.Context, digest string) (io.ReadSeekCloser, int64, error) {
 	if err := registry.ValidateDigest(digest); err != nil {
 		return nil, 0, err
 	}
 	f, err := os.Open(s.path(digest))
+	if errors.Is(err, fs.ErrNotExist) {
+		if r, rerr := s.readRecipe(digest); rerr == nil {
+			return s.newRecipeReader(r), r.Size, nil
+		} else if !errors.Is(rerr, fs.ErrNotExist) {
+			return nil, 0, registry.Wrap(registry.KindInternal, rerr, "reading blob %s", digest)
+		}
+	}
 	if err != nil {
 		return nil, 0, notFoundOr(err, digest)
 	}
@@ -197,13 +256,28 @@ func (s *Store) Open(ctx context.Context, digest string) (io.ReadSeekCloser, int
 	return f, fi.Size(), nil
 }
 
-// Delete removes a blob; deleting an absent blob is not an error. The
+// Delete removes a blob, or a file stored as a recipe (not the blobs it
+// uses), with its chunk list; deleting an absent blob is not an error. The
 // removal is not fsynced: if a crash undoes it, the blob is still a valid,
 // verified blob, and the next garbage collection removes it again.
 func (s *Store) Delete(ctx context.Context, digest string) error {
 	if err := registry.ValidateDigest(digest); err != nil {
 		return err
 	}
+	if err := s.deleteRecipe(digest); err != nil {
+		return err
+	}
+	if err := s.deleteWhole(digest); err != nil {
+		return err
+	}
+	// Last, so that an indexer finishing the file meanwhile sees it gone.
+	if err := s.index.drop(digest); err != nil {
+		return registry.Wrap(registry.KindInternal, err, "deleting the chunk list of %s", digest)
+	}
+	return nil
+}
+
+func (s *Store) deleteWhole(digest string) error {
 	p := s.path(digest)
 	fi, err := os.Lstat(p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -219,6 +293,26 @@ func (s *Store) Delete(ctx context.Context, digest string) error {
 		return registry.Wrap(registry.KindInternal, err, "deleting blob %s", digest)
 	}
 	s.removed(fi.Size())
+	return nil
+}
+
+// deleteRecipe removes a file stored as a recipe, if it is one.
+func (s *Store) deleteRecipe(digest string) error {
+	err := os.Remove(s.recipePath(digest))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return registry.Wrap(registry.KindInternal, err, "deleting recipe %s", digest)
+	}
+	s.sizesMu.Lock()
+	if size, ok := s.recipes[digest]; ok {
+		delete(s.recipes, digest)
+		if s.sizes[size]--; s.sizes[size] <= 0 {
+			delete(s.sizes, size)
+		}
+	}
+	s.sizesMu.Unlock()
 	return nil
 }
 
@@ -254,56 +348,6 @@ func (s *Store) HasSize(size int64) bool {
 // cheap enough for every metrics scrape.
 func (s *Store) Usage() (count, bytes int64) {
 	return s.count.Load(), s.bytes.Load()
-}
-
-// Walk calls fn for every stored blob, in digest order, with its digest,
-// size and modification time: when it was last Put, even if it was already
-// stored, so garbage collection can spare blobs young enough to belong to
-// a version still being committed. Blobs added or deleted
-// during the walk may or may not be seen. An error from fn stops the walk
-// and is returned as is; files under sha256/ that are not blobs are skipped.
-func (s *Store) Walk(ctx context.Context, fn func(registry.BlobInfo) error) error {
-	blobs := filepath.Join(s.root, blobDir)
-	shards, err := os.ReadDir(blobs)
-	if err != nil {
-		return registry.Wrap(registry.KindInternal, err, "listing blobs")
-	}
-	for _, shard := range shards {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if !shard.IsDir() || len(shard.Name()) != 2 {
-			continue
-		}
-		if err := walkShard(filepath.Join(blobs, shard.Name()), shard.Name(), fn); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func walkShard(dir, prefix string, fn func(registry.BlobInfo) error) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return registry.Wrap(registry.KindInternal, err, "listing blobs")
-	}
-	for _, e := range entries {
-		digest := "sha256:" + e.Name()
-		if !e.Type().IsRegular() || registry.ValidateDigest(digest) != nil || e.Name()[:2] != prefix {
-			continue
-		}
-		fi, err := e.Info()
-		if errors.Is(err, fs.ErrNotExist) { // deleted since ReadDir
-			continue
-		}
-		if err != nil {
-			return registry.Wrap(registry.KindInternal, err, "listing blobs")
-		}
-		if err := fn(registry.BlobInfo{Digest: digest, Size: fi.Size(), ModTime: fi.ModTime()}); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func notFoundOr(err error, digest string) error {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelry/modelry/internal/cdc"
 	"github.com/modelry/modelry/internal/registry"
 	"github.com/modelry/modelry/internal/storage/blob/blobtest"
 	"github.com/modelry/modelry/internal/storage/blob/fs"
@@ -67,6 +68,7 @@ func openChecked(t *testing.T, dir string, opts ...fs.Option) *fs.Store {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() {
+		s.Close()
 		if left := tempFiles(t, dir); len(left) > 0 {
 			t.Errorf("uploads left in tmp/: %v", left)
 		}
@@ -356,4 +358,90 @@ func TestMaxConcurrentPuts(t *testing.T) {
 		t.Fatalf("first Put: %v", err)
 	}
 	put(t, s, second) // the slot is free again
+}
+
+func TestChunkConformance(t *testing.T) {
+	blobtest.RunChunks(t, func(t *testing.T) blobtest.ChunkStore {
+		return openChecked(t, t.TempDir())
+	})
+}
+
+// TestChunkIndexSurvivesReopen checks that chunk lists persist, and that a
+// file whose list is missing (a crash before the indexer ran) is indexed
+// again at Open.
+func TestChunkIndexSurvivesReopen(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	data := make([]byte, 6<<20)
+	rand.NewChaCha8([32]byte{7}).Read(data)
+	sum := sha256.Sum256(data)
+	digest := "sha256:" + hex.EncodeToString(sum[:])
+	first := digestOfFirstChunk(data)
+
+	s, err := fs.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, digest, int64(len(data)), bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	blobtest.WaitIndexed(t, s)
+	s.Close()
+	for _, lose := range []bool{false, true} {
+		if lose {
+			os.RemoveAll(filepath.Join(dir, "chunks"))
+		}
+		s := openChecked(t, dir)
+		blobtest.WaitIndexed(t, s)
+		locs, err := s.LocateChunks(ctx, []string{first})
+		if err != nil || locs[first].Blob != digest {
+			t.Fatalf("after reopening (chunk lists lost: %v), first chunk located at %v (%v)", lose, locs, err)
+		}
+		s.Close()
+	}
+}
+
+func digestOfFirstChunk(data []byte) string {
+	return registry.ChunkDigest(data[:cdc.Cut(data)])
+}
+
+// TestRecipeOfManyBlobs reads a recipe drawing on more blobs than a reader
+// keeps open at once, back and forth.
+func TestRecipeOfManyBlobs(t *testing.T) {
+	s := openChecked(t, t.TempDir())
+	ctx := context.Background()
+	var file []byte
+	var parts []registry.BlobRange
+	var blobs [][]byte
+	for i := range 20 {
+		b := bytes.Repeat([]byte{byte(i)}, 1000+i)
+		sum := sha256.Sum256(b)
+		d := "sha256:" + hex.EncodeToString(sum[:])
+		if err := s.Put(ctx, d, int64(len(b)), bytes.NewReader(b)); err != nil {
+			t.Fatal(err)
+		}
+		blobs = append(blobs, b)
+		parts = append(parts, registry.BlobRange{Blob: d, Offset: 1, Size: 500})
+	}
+	for i := range parts {
+		file = append(file, blobs[i][1:501]...)
+	}
+	parts = append(parts, parts[0], parts[19], parts[0]) // back to early blobs
+	file = append(file, blobs[0][1:501]...)
+	file = append(file, blobs[19][1:501]...)
+	file = append(file, blobs[0][1:501]...)
+	sum := sha256.Sum256(file)
+	digest := "sha256:" + hex.EncodeToString(sum[:])
+	if _, err := s.PutRecipe(ctx, digest, registry.Recipe{Size: int64(len(file)), Parts: parts}); err != nil {
+		t.Fatal(err)
+	}
+	rc, _, err := s.Open(ctx, digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	got, err := io.ReadAll(rc)
+	if err != nil || !bytes.Equal(got, file) {
+		t.Fatalf("read %d bytes (%v); want the %d bytes of the recipe", len(got), err, len(file))
+	}
 }

@@ -3,6 +3,8 @@ package fs_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"os"
 	"path/filepath"
@@ -73,5 +75,42 @@ func TestTouchAndModTimeErrors(t *testing.T) {
 	}
 	if _, err := s.ModTime(ctx, "md5:00"); !registry.Is(err, registry.KindInvalid) {
 		t.Errorf("ModTime of a bad digest: %v, want INVALID_ARGUMENT", err)
+	}
+}
+
+// A file stored as a recipe is touched through its recipe, and RecipeParts
+// names the blob it reads.
+func TestTouchRecipe(t *testing.T) {
+	root := t.TempDir()
+	s := openChecked(t, root)
+	ctx := context.Background()
+	b := newBlob(3000, 62)
+	put(t, s, b)
+	file := b.data[100:1100]
+	sum := sha256.Sum256(file)
+	digest := "sha256:" + hex.EncodeToString(sum[:])
+	if _, err := s.PutRecipe(ctx, digest, registry.Recipe{Size: 1000, Parts: []registry.BlobRange{{Blob: b.digest, Offset: 100, Size: 1000}}}); err != nil {
+		t.Fatal(err)
+	}
+	hexDigest := strings.TrimPrefix(digest, "sha256:")
+	recipe := filepath.Join(root, "recipes", hexDigest[:2], hexDigest)
+	old := time.Now().Add(-48 * time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(recipe, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ModTime(ctx, digest); err != nil || !got.Equal(old) {
+		t.Fatalf("ModTime of a recipe = %v, %v; want %v", got, err, old)
+	}
+	if err := s.Touch(ctx, digest); err != nil {
+		t.Fatalf("Touch of a recipe: %v", err)
+	}
+	if got, err := s.ModTime(ctx, digest); err != nil || time.Since(got) > time.Minute {
+		t.Fatalf("ModTime of a recipe after Touch = %v, %v; want now", got, err)
+	}
+	if parts, err := s.RecipeParts(ctx, digest); err != nil || len(parts) != 1 || parts[0] != b.digest {
+		t.Fatalf("RecipeParts = %v, %v; want [%s]", parts, err, b.digest)
+	}
+	if _, err := s.RecipeParts(ctx, b.digest); !registry.Is(err, registry.KindNotFound) {
+		t.Fatalf("RecipeParts of a whole blob = %v; want NOT_FOUND", err)
 	}
 }
