@@ -13,31 +13,11 @@ import (
 // whose versions have no lineage, and that lineage works from there on.
 func TestDatasetsMigrationKeepsExistingModels(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "meta.db")
-	ms, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stmts := []string{createSchemaVersion}
-	for _, m := range ms[:3] {
-		stmts = append(stmts, m.sql, `INSERT INTO schema_version (version, name, applied_at) VALUES (`+formatInt(int64(m.version))+`, '`+m.name+`', 0)`)
-	}
-	stmts = append(stmts,
+	path := oldDatabase(t, 3,
 		`INSERT INTO models (name, created_at, updated_at, last_number, version_count) VALUES ('iris', 1, 1, 1, 1)`,
 		`INSERT INTO versions (model, number, digest, created_at) VALUES ('iris', 1, 'sha256:00', 1)`)
-	for _, q := range stmts {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
-
 	s := openAt(t, path)
-	err = s.Update(ctx, func(tx registry.WriteTx) error {
+	err := s.Update(ctx, func(tx registry.WriteTx) error {
 		m, err := tx.GetModel(ctx, "iris")
 		if err != nil {
 			return err
@@ -69,4 +49,31 @@ func TestDatasetsMigrationKeepsExistingModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// oldDatabase writes a database as a release with only the first n
+// migrations left it, with the given statements run on it, and returns
+// its path: opening it then applies the newer migrations.
+func oldDatabase(t *testing.T, n int, stmts ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "meta.db")
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	all := []string{createSchemaVersion}
+	for _, m := range ms[:n] {
+		all = append(all, m.sql, `INSERT INTO schema_version (version, name, applied_at) VALUES (`+formatInt(int64(m.version))+`, '`+m.name+`', 0)`)
+	}
+	for _, q := range append(all, stmts...) {
+		if _, err := db.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return path
 }

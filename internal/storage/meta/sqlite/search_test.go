@@ -1,8 +1,6 @@
 package sqlite
 
 import (
-	"database/sql"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,32 +12,12 @@ import (
 // their run, as versions created afterwards are.
 func TestSearchMigrationFillsRunColumns(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "meta.db")
-	ms, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stmts := []string{createSchemaVersion}
-	for _, m := range ms[:4] {
-		stmts = append(stmts, m.sql, `INSERT INTO schema_version (version, name, applied_at) VALUES (`+formatInt(int64(m.version))+`, '`+m.name+`', 0)`)
-	}
-	stmts = append(stmts,
+	path := oldDatabase(t, 4,
 		`INSERT INTO models (name, created_at, updated_at, last_number, version_count) VALUES ('iris', 1, 1, 2, 2)`,
 		`INSERT INTO versions (model, number, digest, created_at, source) VALUES ('iris', 1, 'sha256:00', 1, '{"run":{"system":"mlflow","id":"r1","uri":"runs:/r1/m"}}')`,
 		`INSERT INTO versions (model, number, digest, created_at, source) VALUES ('iris', 2, 'sha256:01', 2, '{"git":{"commit":"abc"}}')`)
-	for _, q := range stmts {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
-
 	s := openAt(t, path)
-	err = s.View(ctx, func(tx registry.ReadTx) error {
+	err := s.View(ctx, func(tx registry.ReadTx) error {
 		q := registry.VersionSearch{Limit: 10, Where: []registry.VersionCond{{Field: registry.FieldRunID, Op: registry.OpEq, Values: []string{"r1"}}}}
 		vs, err := tx.SearchVersions(ctx, q)
 		if err != nil {
