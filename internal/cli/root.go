@@ -89,6 +89,11 @@ func (a *app) rootCmd() *cobra.Command {
 numbered version; aliases such as "production" point at versions and keep
 their full history, so rolling back is one command.
 
+Datasets are versioned the same way ('modelry data'). A version records the
+git commit it was pushed from and, with --dataset and --parent, what it was
+made from ('modelry lineage', 'modelry used-by'). modelry.lock pins models
+and datasets in your repository ('modelry lock', 'modelry checkout').
+
 The same binary runs the server ('modelry server') and the client commands
 below, which talk to the server at --url (else $MODELRY_URL, else the server of
 the last 'modelry login', else ` + DefaultURL + `) with the token from --token,
