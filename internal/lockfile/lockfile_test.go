@@ -67,6 +67,13 @@ func TestRoundTrip(t *testing.T) {
 	if len(p2.Entries) != 1 || stripLine(p2.Entries[0]) != want {
 		t.Errorf("hand-edited lock parsed as %+v", p2.Entries)
 	}
+	// Editors on Windows save UTF-8 with a byte order mark.
+	for _, bom := range []string{"\ufeff" + edited, "\ufeffformat 1\r\nmodel churn 7 " + d1 + " models/churn churn@production\r\n"} {
+		p3, err := Parse("x", []byte(bom))
+		if err != nil || len(p3.Entries) != 1 || stripLine(p3.Entries[0]) != want {
+			t.Errorf("lock with a byte order mark parsed as %+v, %v", p3, err)
+		}
+	}
 	empty, err := Parse("x", (&Lock{}).Format())
 	if err != nil || len(empty.Entries) != 0 {
 		t.Errorf("empty lock: %+v, %v", empty, err)

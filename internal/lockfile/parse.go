@@ -34,6 +34,8 @@ func parse(data []byte) (*Lock, error) {
 	if !utf8.Valid(data) {
 		return nil, lineErr(0, "the file is not UTF-8 text; restore it with git (git checkout -- %s)", FileName)
 	}
+	// A byte order mark is how some editors (Notepad, say) start UTF-8 text.
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	l := &Lock{}
 	sawFormat := false
 	for i, raw := range strings.Split(string(data), "\n") {
