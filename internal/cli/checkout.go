@@ -92,6 +92,7 @@ func (a *app) checkout(ctx context.Context, names []string, force bool) error {
 		}
 		plans = append(plans, folderPlan{plan: plan})
 	}
+	sparePinned(p, plans)
 	if err := conflictError(plans, force); err != nil {
 		return err
 	}
@@ -120,6 +121,36 @@ func (a *app) checkout(ctx context.Context, names []string, force bool) error {
 		return writeJSON(a.stdout, nonNilSlice(done))
 	}
 	return nil
+}
+
+// sparePinned drops from the plans of folders no longer pinned the files
+// that are where a current pin puts its files: a pin moved into a folder
+// inside the old one, or around it, may list the very file the old pin left
+// there, and cleaning must not remove what the other plan keeps or writes.
+// Without NAMEs every entry has a plan; with NAMEs, the folders of the
+// entries not asked for are left alone as a whole.
+func sparePinned(p *project, plans []folderPlan) {
+	pinned, planned := map[string]bool{}, map[string]bool{}
+	for _, fp := range plans {
+		if fp.entry.Name == "" {
+			continue
+		}
+		planned[fp.entry.Name] = true
+		for _, f := range fp.plan.Pinned {
+			pinned[path.Join(fp.plan.Path, f.Path)] = true
+		}
+	}
+	for i, fp := range plans {
+		if fp.entry.Name != "" {
+			continue
+		}
+		plans[i].plan.Files = slices.DeleteFunc(fp.plan.Files, func(f lockfile.FileStatus) bool {
+			where := path.Join(fp.plan.Path, f.Path)
+			return pinned[where] || slices.ContainsFunc(p.lock.Entries, func(e lockfile.Entry) bool {
+				return !planned[e.Name] && strings.HasPrefix(where, e.Path+"/")
+			})
+		})
+	}
 }
 
 // reportCheckout prints one folder's result (text) and returns it for -o json.
