@@ -37,6 +37,10 @@ checkout lists such files and stops before writing anything. --force
 overwrites them. A digest the server no longer has stops checkout the same
 way, naming the entry.
 
+A checkout that was killed leaves no file half written at a pinned path;
+the next checkout removes the temporary files it left (.modelry-pull-*).
+Two checkouts of one work tree run one after the other.
+
 Checkout records what it wrote in .modelry/checkout.json next to
 modelry.lock. That record describes this work tree only: add .modelry/ to
 .gitignore.`,
@@ -70,6 +74,16 @@ func (a *app) checkout(ctx context.Context, names []string, force bool) error {
 	}
 	entries, err := selectEntries(p, names)
 	if err != nil {
+		return err
+	}
+	release, err := lockfile.LockWorkTree(p.root, func() {
+		fmt.Fprintln(a.stderr, "waiting for another modelry checkout in this work tree to finish")
+	})
+	if err != nil {
+		return err
+	}
+	defer release()
+	if p.state, err = lockfile.LoadState(p.root); err != nil { // as the other checkout left it
 		return err
 	}
 	c := a.client()

@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -36,5 +37,25 @@ func TestCheckoutKeepsFilesOfAFolderMovedInside(t *testing.T) {
 			sameFiles(t, "after moving the pin", want, listTree(t, filepath.Join(repo, filepath.FromSlash(tt.thenPath))))
 			in.ok(t, "lock", "status")
 		})
+	}
+}
+
+// TestCheckoutRemovesInterruptedDownloads: a checkout killed mid-download
+// leaves its temporary file (.modelry-pull-*) beside the pinned files. The
+// next checkout must not leave it there for good, as an "extra" file of
+// hundreds of megabytes that status reports forever.
+func TestCheckoutRemovesInterruptedDownloads(t *testing.T) {
+	src := t.TempDir()
+	writeFiles(t, src, map[string]string{"w.bin": "weights"})
+	push(t, admin, "interrupted", src)
+	repo := lockRepo(t)
+	in := runner{token: adminToken, dir: repo}
+	in.ok(t, "lock", "add", "interrupted", "--path", "m")
+	writeFiles(t, repo, map[string]string{"m/.modelry-pull-123456": "half a download", "m/notes.txt": "mine"})
+	in.ok(t, "checkout")
+	want := map[string]string{"w.bin": "weights", "notes.txt": "mine"}
+	sameFiles(t, "after checkout", want, listTree(t, filepath.Join(repo, "m")))
+	if out := in.ok(t, "lock", "status"); strings.Contains(out, "modelry-pull") {
+		t.Errorf("status still shows the interrupted download:\n%s", out)
 	}
 }
