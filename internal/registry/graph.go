@@ -236,30 +236,13 @@ func (s *Service) UsedBy(ctx context.Context, ref string, depth int) (g Graph, e
 	}
 	whole := r.IsLatest() && !hasSelector(ref)
 	err = s.view(ctx, RoleReader, func(tx ReadTx) error {
-		var b *graphBuilder
-		var level []VersionPointer
-		if whole {
-			if _, err := tx.GetModel(ctx, r.Model); err != nil {
-				return err
-			}
-			b = newGraphBuilder(r.Model)
-			vs, _, err := tx.ListVersions(ctx, r.Model, VersionQuery{Page: Page{Size: MaxGraphNodes}})
-			if err != nil {
-				return err
-			}
-			for _, v := range vs {
-				level = append(level, pointerTo(v))
-			}
-		} else {
-			root, err := s.resolve(ctx, tx, r)
-			if err != nil {
-				return err
-			}
-			b = newGraphBuilder(nodeID(root.Model, root.Number))
-			level = []VersionPointer{pointerTo(root)}
+		root, level, kinds, err := s.usedByRoots(ctx, tx, r, whole)
+		if err != nil {
+			return err
 		}
+		b := newGraphBuilder(root)
 		for _, p := range level {
-			if _, _, err := b.addNode(ctx, tx, p, ""); err != nil {
+			if _, _, err := b.addNode(ctx, tx, p, kinds[nodeID(p.Name, p.Version)]); err != nil {
 				return err
 			}
 		}
@@ -272,6 +255,58 @@ func (s *Service) UsedBy(ctx context.Context, ref string, depth int) (g Graph, e
 		return nil
 	})
 	return g, err
+}
+
+// usedByRoots returns the graph's root and the versions a used-by walk
+// starts from: every live version of the name (whole), or the version r
+// names. A name or a version deleted since versions used it still has
+// users: the walk then starts from the pointers they recorded, whose kinds
+// (the model being gone) kinds gives.
+func (s *Service) usedByRoots(ctx context.Context, tx ReadTx, r Ref, whole bool) (string, []VersionPointer, map[string]string, error) {
+	var err error
+	if whole {
+		if _, err = tx.GetModel(ctx, r.Model); err == nil {
+			vs, _, err := tx.ListVersions(ctx, r.Model, VersionQuery{Page: Page{Size: MaxGraphNodes}})
+			if err != nil {
+				return "", nil, nil, err
+			}
+			var level []VersionPointer
+			for _, v := range vs {
+				level = append(level, pointerTo(v))
+			}
+			return r.Model, level, nil, nil
+		}
+	} else {
+		var root Version
+		if root, err = s.resolve(ctx, tx, r); err == nil {
+			return nodeID(root.Model, root.Number), []VersionPointer{pointerTo(root)}, nil, nil
+		}
+	}
+	byNumber := r.Number > 0 && r.Label == "" && r.Alias == "" && r.Digest == ""
+	if !Is(err, KindNotFound) || !whole && !byNumber {
+		return "", nil, nil, err
+	}
+	edges, uerr := tx.UsedBy(ctx, r.Model, r.Number, MaxGraphNodes+1)
+	if uerr != nil || len(edges) == 0 {
+		return "", nil, nil, cmp.Or(uerr, err)
+	}
+	var level []VersionPointer
+	kinds := map[string]string{}
+	for _, e := range edges {
+		id := nodeID(e.Upstream.Name, e.Upstream.Version)
+		if _, seen := kinds[id]; !seen {
+			kinds[id] = KindDataset
+			if e.Role == RoleParent {
+				kinds[id] = KindModel
+			}
+			level = append(level, e.Upstream)
+		}
+	}
+	root := r.Model
+	if !whole {
+		root = nodeID(r.Model, r.Number)
+	}
+	return root, level, kinds, nil
 }
 
 // downstreamStep adds the users of every version of level and returns

@@ -313,3 +313,30 @@ func TestGraphKeepsARecreatedNameApart(t *testing.T) {
 	_, edges = ids(g)
 	sameList(t, "users of b/1", edges, "b/1->a/1:parent")
 }
+
+// TestUsedByADeletedDataset: the record of what made a version outlives the
+// deletion of its inputs, so "which versions used the data we deleted?"
+// still has an answer, by name and by version number.
+func TestUsedByADeletedDataset(t *testing.T) {
+	svc, ctx := seedLineage(t)
+	if err := svc.DeleteModel(ctx, "holdout"); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"holdout", "holdout/1"} {
+		g, err := svc.UsedBy(ctx, ref, 0)
+		if err != nil {
+			t.Fatalf("used-by %s: %v", ref, err)
+		}
+		nodes, edges := ids(g)
+		sameList(t, "users of "+ref, nodes, "holdout/1:dataset", "churn/1:model", "churn/2:model")
+		sameList(t, "edges from "+ref, edges, "holdout/1->churn/1:eval", "churn/1->churn/2:parent")
+		if !g.Nodes[0].Deleted || g.Nodes[0].Digest == "" {
+			t.Errorf("used-by %s: the root is %+v, want the deleted version with its digest", ref, g.Nodes[0])
+		}
+	}
+	for _, ref := range []string{"holdout/2", "holdout@current", "nothing"} {
+		if _, err := svc.UsedBy(ctx, ref, 0); !registry.Is(err, registry.KindNotFound) {
+			t.Errorf("used-by %s: %v, want not found", ref, err)
+		}
+	}
+}
