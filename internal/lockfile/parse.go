@@ -44,6 +44,9 @@ func parse(data []byte) (*Lock, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
+		if isConflictMarker(line) {
+			return nil, lineErr(n, "a git merge conflict marker; keep the entries of both sides (one line per name) and delete the lines <<<<<<<, ======= and >>>>>>>, or take one side and run 'modelry lock add' again")
+		}
 		fields := strings.Fields(line)
 		if !sawFormat {
 			if err := parseFormat(n, fields); err != nil {
@@ -66,6 +69,17 @@ func parse(data []byte) (*Lock, error) {
 	}
 	sortEntries(l.Entries)
 	return l, nil
+}
+
+// isConflictMarker reports whether line is one git writes around the two
+// sides of a merge conflict (diff3's ||||||| too).
+func isConflictMarker(line string) bool {
+	for _, m := range []string{"<<<<<<<", "|||||||", "=======", ">>>>>>>"} {
+		if strings.HasPrefix(line, m) {
+			return true
+		}
+	}
+	return false
 }
 
 func parseFormat(n int, fields []string) error {
