@@ -37,6 +37,10 @@ checkout lists such files and stops before writing anything. --force
 overwrites them. A digest the server no longer has stops checkout the same
 way, naming the entry.
 
+A checkout that was killed leaves no file half written at a pinned path;
+the next checkout removes the temporary files it left (.modelry-pull-*).
+Two checkouts of one work tree run one after the other.
+
 Checkout records what it wrote in .modelry/checkout.json next to
 modelry.lock. That record describes this work tree only: add .modelry/ to
 .gitignore.`,
@@ -72,6 +76,16 @@ func (a *app) checkout(ctx context.Context, names []string, force bool) error {
 	if err != nil {
 		return err
 	}
+	release, err := lockfile.LockWorkTree(p.root, func() {
+		fmt.Fprintln(a.stderr, "waiting for another modelry checkout in this work tree to finish")
+	})
+	if err != nil {
+		return err
+	}
+	defer release()
+	if p.state, err = lockfile.LoadState(p.root); err != nil { // as the other checkout left it
+		return err
+	}
 	c := a.client()
 	var plans []folderPlan
 	for _, e := range entries { // resolve everything before writing anything
@@ -92,6 +106,7 @@ func (a *app) checkout(ctx context.Context, names []string, force bool) error {
 		}
 		plans = append(plans, folderPlan{plan: plan})
 	}
+	sparePinned(p, plans)
 	if err := conflictError(plans, force); err != nil {
 		return err
 	}
@@ -120,6 +135,36 @@ func (a *app) checkout(ctx context.Context, names []string, force bool) error {
 		return writeJSON(a.stdout, nonNilSlice(done))
 	}
 	return nil
+}
+
+// sparePinned drops from the plans of folders no longer pinned the files
+// that are where a current pin puts its files: a pin moved into a folder
+// inside the old one, or around it, may list the very file the old pin left
+// there, and cleaning must not remove what the other plan keeps or writes.
+// Without NAMEs every entry has a plan; with NAMEs, the folders of the
+// entries not asked for are left alone as a whole.
+func sparePinned(p *project, plans []folderPlan) {
+	pinned, planned := map[string]bool{}, map[string]bool{}
+	for _, fp := range plans {
+		if fp.entry.Name == "" {
+			continue
+		}
+		planned[fp.entry.Name] = true
+		for _, f := range fp.plan.Pinned {
+			pinned[path.Join(fp.plan.Path, f.Path)] = true
+		}
+	}
+	for i, fp := range plans {
+		if fp.entry.Name != "" {
+			continue
+		}
+		plans[i].plan.Files = slices.DeleteFunc(fp.plan.Files, func(f lockfile.FileStatus) bool {
+			where := path.Join(fp.plan.Path, f.Path)
+			return pinned[where] || slices.ContainsFunc(p.lock.Entries, func(e lockfile.Entry) bool {
+				return !planned[e.Name] && strings.HasPrefix(where, e.Path+"/")
+			})
+		})
+	}
 }
 
 // reportCheckout prints one folder's result (text) and returns it for -o json.

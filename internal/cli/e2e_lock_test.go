@@ -278,7 +278,16 @@ func TestLockBadInput(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(repo, "models")); err == nil {
 		t.Errorf("checkout of a digest the server no longer has created models/")
 	}
-	if res := in.run(t, "lock", "status"); res.code != 1 || !strings.Contains(res.stdout, "error") {
+	res := in.run(t, "lock", "status")
+	if res.code != 1 || !strings.Contains(res.stdout, "error") {
 		t.Errorf("status with a vanished digest: exit %d\n%s", res.code, res.stdout)
+	}
+	// Checkout cannot restore a version the server no longer has: status
+	// must not say it would, nor name the entry twice.
+	if strings.Contains(res.stderr, "'modelry checkout' restores") || !strings.Contains(res.stderr, "1 of 1 pin could not be checked") {
+		t.Errorf("status with a vanished digest says: %q", res.stderr)
+	}
+	if strings.Contains(res.stdout, "lock-bad: lock-bad:") {
+		t.Errorf("status names the entry twice:\n%s", res.stdout)
 	}
 }

@@ -272,9 +272,13 @@ func (a *app) lockStatus(ctx context.Context, names []string) error {
 			out = append(out, s)
 		}
 	}
-	differ := 0
+	differ, broken := 0, 0
 	for _, s := range out {
-		if s.Status != "clean" {
+		switch s.Status {
+		case "clean":
+		case "error":
+			broken++
+		default:
 			differ++
 		}
 	}
@@ -283,14 +287,28 @@ func (a *app) lockStatus(ctx context.Context, names []string) error {
 	} else {
 		err = a.printStatus(out)
 	}
-	if err != nil || differ == 0 {
+	if err != nil || differ+broken == 0 {
 		return err
 	}
 	verb := "differ"
 	if differ == 1 {
 		verb = "differs"
 	}
-	return fmt.Errorf("%d of %d pinned folder%s %s from %s; 'modelry checkout' restores them", differ, len(out), plural(len(out)), verb, lockfile.FileName)
+	msg := fmt.Sprintf("%d of %d pinned folder%s %s from %s; 'modelry checkout' restores them", differ, len(out), plural(len(out)), verb, lockfile.FileName)
+	switch {
+	case broken > 0 && differ == 0:
+		msg = fmt.Sprintf("%d of %d pin%s could not be checked (the reason is shown above), so checkout cannot restore %s", broken, len(out), plural(len(out)), pronoun(broken))
+	case broken > 0:
+		msg += fmt.Sprintf("; %d more could not be checked (the reason is shown above)", broken)
+	}
+	return errors.New(msg)
+}
+
+func pronoun(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }
 
 // entryState inspects one entry's folder and where its reference points now.
@@ -373,7 +391,7 @@ func (a *app) printStatus(out []entryStatus) error {
 		}
 		switch r := s.RefNow; {
 		case s.Error != "":
-			fmt.Fprintf(&details, "  %s: %s\n", s.Name, s.Error)
+			fmt.Fprintf(&details, "  %s\n", s.Error) // it starts with the name
 		case r != nil && r.Error != "":
 			fmt.Fprintf(&details, "  %s no longer resolves: %s\n", s.Ref, r.Error)
 		case r != nil && r.Moved:

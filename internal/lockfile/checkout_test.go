@@ -256,3 +256,32 @@ func TestState(t *testing.T) {
 		t.Errorf("damaged state: %v", err)
 	}
 }
+
+// TestLockWorkTree: a second checkout of the same work tree waits, says so
+// once, and goes on when the first releases the lock.
+func TestLockWorkTree(t *testing.T) {
+	root := t.TempDir()
+	release, err := LockWorkTree(root, func() { t.Error("the first lock waited") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan struct{})
+	got := make(chan error)
+	go func() {
+		release2, err := LockWorkTree(root, func() { close(waited) })
+		if err == nil {
+			release2()
+		}
+		got <- err
+	}()
+	<-waited
+	select {
+	case err := <-got:
+		t.Fatalf("the second lock did not wait for the first: %v", err)
+	default:
+	}
+	release()
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+}

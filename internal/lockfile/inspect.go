@@ -35,6 +35,12 @@ const (
 	StatusExtra = "extra"
 )
 
+// DownloadTempPrefix starts the names of the temporary files a download
+// writes beside the file's final place (client/pull.go). One found in a
+// pinned folder was left by a download that was killed: checkout holds
+// LockWorkTree, so no other checkout is writing it.
+const DownloadTempPrefix = ".modelry-pull-"
+
 // FileStatus says how one file on disk, or one pinned file, compares.
 type FileStatus struct {
 	Path       string `json:"path"` // inside the pinned folder
@@ -97,6 +103,8 @@ func Inspect(ctx context.Context, dir string, pinned []File, wrote map[string]Fi
 			if !same {
 				st.Status, st.Note = StatusModified, "changed since checkout wrote it, and no longer pinned"
 			}
+		} else if d.mode.IsRegular() && strings.HasPrefix(path.Base(rel), DownloadTempPrefix) {
+			st.Status, st.Note = StatusStale, "left by an interrupted download"
 		} else if needDir[rel] {
 			st.Status, st.Note = StatusModified, "not written by checkout, and in the way of pinned files"
 		}

@@ -67,6 +67,13 @@ func TestRoundTrip(t *testing.T) {
 	if len(p2.Entries) != 1 || stripLine(p2.Entries[0]) != want {
 		t.Errorf("hand-edited lock parsed as %+v", p2.Entries)
 	}
+	// Editors on Windows save UTF-8 with a byte order mark.
+	for _, bom := range []string{"\ufeff" + edited, "\ufeffformat 1\r\nmodel churn 7 " + d1 + " models/churn churn@production\r\n"} {
+		p3, err := Parse("x", []byte(bom))
+		if err != nil || len(p3.Entries) != 1 || stripLine(p3.Entries[0]) != want {
+			t.Errorf("lock with a byte order mark parsed as %+v, %v", p3, err)
+		}
+	}
 	empty, err := Parse("x", (&Lock{}).Format())
 	if err != nil || len(empty.Entries) != 0 {
 		t.Errorf("empty lock: %+v, %v", empty, err)
@@ -86,6 +93,7 @@ func TestParseErrors(t *testing.T) {
 		{"entry before format", ok("a", "m/a"), "x:1: expected 'format 1' before the first entry"},
 		{"newer format", "format 2\n", "x:1: the file is format 2; this modelry reads format 1 only: upgrade modelry"},
 		{"format not a number", "format one\n", `x:1: format "one" is not a number`},
+		{"merge conflict", "format 1\n<<<<<<< HEAD\n" + ok("a", "m/a") + "=======\n" + ok("b", "m/b") + ">>>>>>> feature\n", "x:2: a git merge conflict marker; keep the entries of both sides (one line per name) and delete the lines <<<<<<<, ======= and >>>>>>>"},
 		{"too few fields", "format 1\nmodel a 1\n", "x:2: an entry has 6 fields (KIND NAME VERSION DIGEST PATH REF) separated by spaces, this line has 3"},
 		{"too many fields", "format 1\n" + line("model", "a", "1", d1, "m a", "a"), "x:2: an entry has 6 fields"},
 		{"bad kind", "format 1\n" + line("image", "a", "1", d1, "m/a", "a"), `x:2: kind "image" is neither model nor dataset`},

@@ -34,6 +34,8 @@ func parse(data []byte) (*Lock, error) {
 	if !utf8.Valid(data) {
 		return nil, lineErr(0, "the file is not UTF-8 text; restore it with git (git checkout -- %s)", FileName)
 	}
+	// A byte order mark is how some editors (Notepad, say) start UTF-8 text.
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	l := &Lock{}
 	sawFormat := false
 	for i, raw := range strings.Split(string(data), "\n") {
@@ -41,6 +43,9 @@ func parse(data []byte) (*Lock, error) {
 		line := strings.TrimSpace(strings.TrimSuffix(raw, "\r"))
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
+		}
+		if isConflictMarker(line) {
+			return nil, lineErr(n, "a git merge conflict marker; keep the entries of both sides (one line per name) and delete the lines <<<<<<<, ======= and >>>>>>>, or take one side and run 'modelry lock add' again")
 		}
 		fields := strings.Fields(line)
 		if !sawFormat {
@@ -64,6 +69,17 @@ func parse(data []byte) (*Lock, error) {
 	}
 	sortEntries(l.Entries)
 	return l, nil
+}
+
+// isConflictMarker reports whether line is one git writes around the two
+// sides of a merge conflict (diff3's ||||||| too).
+func isConflictMarker(line string) bool {
+	for _, m := range []string{"<<<<<<<", "|||||||", "=======", ">>>>>>>"} {
+		if strings.HasPrefix(line, m) {
+			return true
+		}
+	}
+	return false
 }
 
 func parseFormat(n int, fields []string) error {

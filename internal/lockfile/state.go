@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"syscall"
 )
 
 // StatePath is where checkout records what it wrote, relative to the lock's
@@ -72,6 +74,32 @@ func LoadState(root string) (*State, error) {
 		s.Folders[dir] = e
 	}
 	return s, nil
+}
+
+// LockWorkTree takes an exclusive lock on root's checkout record
+// (.modelry/checkout.lock), waiting while another checkout holds it, and
+// returns its release: two checkouts of one work tree run one after the
+// other, so that neither removes the other's downloads in flight nor
+// overwrites its record. wait is called once before waiting.
+func LockWorkTree(root string, wait func()) (release func(), err error) {
+	name := filepath.Join(root, filepath.FromSlash(path.Dir(StatePath)), "checkout.lock")
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		wait()
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	return func() { f.Close() }, nil
 }
 
 // Save writes the record atomically, creating .modelry/ if needed.

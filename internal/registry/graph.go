@@ -65,7 +65,7 @@ func checkDepth(depth int) (int, error) {
 // graphBuilder accumulates nodes and edges without duplicates.
 type graphBuilder struct {
 	g     Graph
-	nodes map[string]bool
+	nodes map[string]string // node ID -> digest
 	edges map[GraphEdge]bool
 	kinds map[string]string // model name -> kind, "" when the model is gone
 }
@@ -73,43 +73,49 @@ type graphBuilder struct {
 func newGraphBuilder(root string) *graphBuilder {
 	return &graphBuilder{
 		g:     Graph{Root: root, Nodes: []GraphNode{}, Edges: []GraphEdge{}},
-		nodes: map[string]bool{}, edges: map[GraphEdge]bool{}, kinds: map[string]string{},
+		nodes: map[string]string{}, edges: map[GraphEdge]bool{}, kinds: map[string]string{},
 	}
 }
 
 func (b *graphBuilder) full() bool { return len(b.g.Nodes) >= MaxGraphNodes }
 
 // addNode adds the version pointer p names, or a stand-in built from p when
-// its whole model is gone (with fallbackKind as its kind). It returns the
-// version when it was added now and still exists, to walk on from; nil
-// when it was there already, is gone, or the graph is full.
-func (b *graphBuilder) addNode(ctx context.Context, tx ReadTx, p VersionPointer, fallbackKind string) (*Version, error) {
+// that version is gone (with fallbackKind as its kind when its whole model
+// is). A version under the same name and number with another digest is not
+// the one p points at: its model was deleted and the name created again,
+// numbers starting over. It returns the version when it was added now and
+// still exists, to walk on from; nil when it was there already, is gone, or
+// the graph is full; and whether the node in the graph under p's ID is the
+// version p points at, so that edges to it may be drawn.
+func (b *graphBuilder) addNode(ctx context.Context, tx ReadTx, p VersionPointer, fallbackKind string) (*Version, bool, error) {
 	id := nodeID(p.Name, p.Version)
-	if b.nodes[id] {
-		return nil, nil
+	if digest, seen := b.nodes[id]; seen {
+		return nil, p.Digest == "" || digest == p.Digest, nil
 	}
 	if b.full() {
 		b.g.Truncated = true
-		return nil, nil
+		return nil, false, nil
 	}
 	kind, err := b.kindOf(ctx, tx, p.Name)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	n := GraphNode{ID: id, Kind: cmp.Or(kind, fallbackKind), Name: p.Name, Version: p.Version, Digest: p.Digest, Deleted: true}
 	var found *Version
 	if kind != "" {
 		v, err := tx.GetVersion(ctx, p.Name, p.Version)
 		switch {
+		case err == nil && p.Digest != "" && v.Digest != p.Digest:
+			n.Kind = cmp.Or(fallbackKind, kind)
 		case err == nil:
 			n, found = versionNode(v, kind), &v
 		case !Is(err, KindNotFound):
-			return nil, err
+			return nil, false, err
 		}
 	}
-	b.nodes[id] = true
+	b.nodes[id] = n.Digest
 	b.g.Nodes = append(b.g.Nodes, n)
-	return found, nil
+	return found, true, nil
 }
 
 func versionNode(v Version, kind string) GraphNode {
@@ -133,7 +139,9 @@ func (b *graphBuilder) kindOf(ctx context.Context, tx ReadTx, name string) (stri
 }
 
 func (b *graphBuilder) addEdge(e GraphEdge) {
-	if !b.edges[e] && b.nodes[e.From] && b.nodes[e.To] {
+	_, from := b.nodes[e.From]
+	_, to := b.nodes[e.To]
+	if !b.edges[e] && from && to {
 		b.edges[e] = true
 		b.g.Edges = append(b.g.Edges, e)
 	}
@@ -156,7 +164,7 @@ func (s *Service) Lineage(ctx context.Context, ref string, depth int) (g Graph, 
 			return err
 		}
 		b := newGraphBuilder(nodeID(root.Model, root.Number))
-		if _, err := b.addNode(ctx, tx, pointerTo(root), ""); err != nil {
+		if _, _, err := b.addNode(ctx, tx, pointerTo(root), ""); err != nil {
 			return err
 		}
 		level := []Version{root}
@@ -182,9 +190,12 @@ func (s *Service) upstreamStep(ctx context.Context, tx ReadTx, b *graphBuilder, 
 			if e.Role == RoleParent {
 				fallback = kind
 			}
-			up, err := b.addNode(ctx, tx, e.Upstream, fallback)
+			up, same, err := b.addNode(ctx, tx, e.Upstream, fallback)
 			if err != nil {
 				return nil, err
+			}
+			if !same {
+				continue
 			}
 			b.addEdge(GraphEdge{From: nodeID(e.Upstream.Name, e.Upstream.Version), To: nodeID(v.Model, v.Number), Role: e.Role})
 			if up != nil {
@@ -225,30 +236,13 @@ func (s *Service) UsedBy(ctx context.Context, ref string, depth int) (g Graph, e
 	}
 	whole := r.IsLatest() && !hasSelector(ref)
 	err = s.view(ctx, RoleReader, func(tx ReadTx) error {
-		var b *graphBuilder
-		var level []VersionPointer
-		if whole {
-			if _, err := tx.GetModel(ctx, r.Model); err != nil {
-				return err
-			}
-			b = newGraphBuilder(r.Model)
-			vs, _, err := tx.ListVersions(ctx, r.Model, VersionQuery{Page: Page{Size: MaxGraphNodes}})
-			if err != nil {
-				return err
-			}
-			for _, v := range vs {
-				level = append(level, pointerTo(v))
-			}
-		} else {
-			root, err := s.resolve(ctx, tx, r)
-			if err != nil {
-				return err
-			}
-			b = newGraphBuilder(nodeID(root.Model, root.Number))
-			level = []VersionPointer{pointerTo(root)}
+		root, level, kinds, err := s.usedByRoots(ctx, tx, r, whole)
+		if err != nil {
+			return err
 		}
+		b := newGraphBuilder(root)
 		for _, p := range level {
-			if _, err := b.addNode(ctx, tx, p, ""); err != nil {
+			if _, _, err := b.addNode(ctx, tx, p, kinds[nodeID(p.Name, p.Version)]); err != nil {
 				return err
 			}
 		}
@@ -263,6 +257,58 @@ func (s *Service) UsedBy(ctx context.Context, ref string, depth int) (g Graph, e
 	return g, err
 }
 
+// usedByRoots returns the graph's root and the versions a used-by walk
+// starts from: every live version of the name (whole), or the version r
+// names. A name or a version deleted since versions used it still has
+// users: the walk then starts from the pointers they recorded, whose kinds
+// (the model being gone) kinds gives.
+func (s *Service) usedByRoots(ctx context.Context, tx ReadTx, r Ref, whole bool) (string, []VersionPointer, map[string]string, error) {
+	var err error
+	if whole {
+		if _, err = tx.GetModel(ctx, r.Model); err == nil {
+			vs, _, err := tx.ListVersions(ctx, r.Model, VersionQuery{Page: Page{Size: MaxGraphNodes}})
+			if err != nil {
+				return "", nil, nil, err
+			}
+			var level []VersionPointer
+			for _, v := range vs {
+				level = append(level, pointerTo(v))
+			}
+			return r.Model, level, nil, nil
+		}
+	} else {
+		var root Version
+		if root, err = s.resolve(ctx, tx, r); err == nil {
+			return nodeID(root.Model, root.Number), []VersionPointer{pointerTo(root)}, nil, nil
+		}
+	}
+	byNumber := r.Number > 0 && r.Label == "" && r.Alias == "" && r.Digest == ""
+	if !Is(err, KindNotFound) || !whole && !byNumber {
+		return "", nil, nil, err
+	}
+	edges, uerr := tx.UsedBy(ctx, r.Model, r.Number, MaxGraphNodes+1)
+	if uerr != nil || len(edges) == 0 {
+		return "", nil, nil, cmp.Or(uerr, err)
+	}
+	var level []VersionPointer
+	kinds := map[string]string{}
+	for _, e := range edges {
+		id := nodeID(e.Upstream.Name, e.Upstream.Version)
+		if _, seen := kinds[id]; !seen {
+			kinds[id] = KindDataset
+			if e.Role == RoleParent {
+				kinds[id] = KindModel
+			}
+			level = append(level, e.Upstream)
+		}
+	}
+	root := r.Model
+	if !whole {
+		root = nodeID(r.Model, r.Number)
+	}
+	return root, level, kinds, nil
+}
+
 // downstreamStep adds the users of every version of level and returns
 // those seen for the first time.
 func (s *Service) downstreamStep(ctx context.Context, tx ReadTx, b *graphBuilder, level []VersionPointer) ([]VersionPointer, error) {
@@ -273,14 +319,19 @@ func (s *Service) downstreamStep(ctx context.Context, tx ReadTx, b *graphBuilder
 			return nil, err
 		}
 		for _, e := range edges {
+			if p.Digest != "" && e.Upstream.Digest != p.Digest {
+				continue // it used an earlier version of a name since deleted and created again
+			}
 			down := VersionPointer{Name: e.Model, Version: e.Number}
-			added, err := b.addNode(ctx, tx, down, "")
+			added, same, err := b.addNode(ctx, tx, down, "")
 			if err != nil {
 				return nil, err
 			}
-			b.addEdge(GraphEdge{From: nodeID(p.Name, p.Version), To: nodeID(e.Model, e.Number), Role: e.Role})
+			if same {
+				b.addEdge(GraphEdge{From: nodeID(p.Name, p.Version), To: nodeID(e.Model, e.Number), Role: e.Role})
+			}
 			if added != nil {
-				next = append(next, down)
+				next = append(next, pointerTo(*added))
 			}
 		}
 	}

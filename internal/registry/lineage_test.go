@@ -272,3 +272,71 @@ func TestGraphStopsAtNodeLimit(t *testing.T) {
 		t.Fatalf("graph of %d nodes, %d edges, truncated %v; want %d nodes, cut", len(g.Nodes), len(g.Edges), g.Truncated, registry.MaxGraphNodes)
 	}
 }
+
+// TestGraphKeepsARecreatedNameApart deletes a model whose version was a
+// parent, creates the name again (its numbers start over) and declares the
+// new version's parent to be the old version's child. The record must not
+// turn into a loop: b/1 was made from the old a/1, not the new one.
+func TestGraphKeepsARecreatedNameApart(t *testing.T) {
+	svc, ctx := newService(t)
+	oldA := pushKind(t, svc, ctx, "a", "", "a-old", registry.LineageInput{})
+	pushKind(t, svc, ctx, "b", "", "b-1", registry.LineageInput{Parent: "a/1"})
+	if err := svc.DeleteModel(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	newA := pushKind(t, svc, ctx, "a", "", "a-new", registry.LineageInput{Parent: "b/1"})
+	if newA.Number != 1 || newA.Digest == oldA.Digest {
+		t.Fatalf("recreated a is %d %s; the test needs a new a/1", newA.Number, newA.Digest)
+	}
+
+	g, err := svc.Lineage(ctx, "b/1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range g.Nodes {
+		if n.ID == "a/1" && (n.Digest != oldA.Digest || !n.Deleted) {
+			t.Fatalf("lineage of b/1 shows a/1 as %s (deleted %v); b/1 was made from the deleted %s", n.Digest, n.Deleted, oldA.Digest)
+		}
+	}
+	_, edges := ids(g)
+	sameList(t, "lineage of b/1", edges, "a/1->b/1:parent")
+
+	g, _ = svc.Lineage(ctx, "a/1", 0)
+	_, edges = ids(g)
+	sameList(t, "lineage of the new a/1", edges, "b/1->a/1:parent")
+
+	g, _ = svc.UsedBy(ctx, "a/1", 0)
+	nodes, _ := ids(g)
+	sameList(t, "users of the new a/1", nodes, "a/1:model")
+
+	g, _ = svc.UsedBy(ctx, "b/1", 0)
+	_, edges = ids(g)
+	sameList(t, "users of b/1", edges, "b/1->a/1:parent")
+}
+
+// TestUsedByADeletedDataset: the record of what made a version outlives the
+// deletion of its inputs, so "which versions used the data we deleted?"
+// still has an answer, by name and by version number.
+func TestUsedByADeletedDataset(t *testing.T) {
+	svc, ctx := seedLineage(t)
+	if err := svc.DeleteModel(ctx, "holdout"); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"holdout", "holdout/1"} {
+		g, err := svc.UsedBy(ctx, ref, 0)
+		if err != nil {
+			t.Fatalf("used-by %s: %v", ref, err)
+		}
+		nodes, edges := ids(g)
+		sameList(t, "users of "+ref, nodes, "holdout/1:dataset", "churn/1:model", "churn/2:model")
+		sameList(t, "edges from "+ref, edges, "holdout/1->churn/1:eval", "churn/1->churn/2:parent")
+		if !g.Nodes[0].Deleted || g.Nodes[0].Digest == "" {
+			t.Errorf("used-by %s: the root is %+v, want the deleted version with its digest", ref, g.Nodes[0])
+		}
+	}
+	for _, ref := range []string{"holdout/2", "holdout@current", "nothing"} {
+		if _, err := svc.UsedBy(ctx, ref, 0); !registry.Is(err, registry.KindNotFound) {
+			t.Errorf("used-by %s: %v, want not found", ref, err)
+		}
+	}
+}
