@@ -84,10 +84,10 @@ func ValidateRecipe(r Recipe) error {
 		if p.Offset < 0 || p.Size <= 0 {
 			return E(KindInvalid, "recipe part %d: offset %d and size %d must be at least 0 and 1", i, p.Offset, p.Size)
 		}
-		total += p.Size
-		if total > r.Size {
-			break
+		if p.Size > r.Size-total { // not total+p.Size, which may overflow
+			return E(KindInvalid, "recipe parts add up to more than the declared size %d", r.Size)
 		}
+		total += p.Size
 	}
 	if total != r.Size {
 		return E(KindInvalid, "recipe parts add up to %d bytes, not the declared size %d", total, r.Size)

@@ -133,7 +133,7 @@ func (s *Store) flatten(parts []registry.BlobRange) ([]registry.BlobRange, error
 			}
 		}
 		if whole {
-			if p.Offset+p.Size > size {
+			if p.Offset > size-p.Size { // p.Offset+p.Size may overflow
 				return nil, registry.E(registry.KindInvalid, "recipe part %d: bytes %d to %d are outside blob %s of %d bytes", i, p.Offset, p.Offset+p.Size, p.Blob, size)
 			}
 			out = appendRange(out, p)
@@ -150,7 +150,7 @@ func (s *Store) flatten(parts []registry.BlobRange) ([]registry.BlobRange, error
 			}
 			recipes[p.Blob] = rec
 		}
-		if p.Offset+p.Size > rec.Size {
+		if p.Offset > rec.Size-p.Size {
 			return nil, registry.E(registry.KindInvalid, "recipe part %d: bytes %d to %d are outside file %s of %d bytes", i, p.Offset, p.Offset+p.Size, p.Blob, rec.Size)
 		}
 		for _, sub := range sliceRecipe(rec, p.Offset, p.Size) {
