@@ -61,6 +61,17 @@ type ChunkStore interface {
 	RecipeParts(ctx context.Context, digest string) ([]string, error)
 }
 
+// RecipeVerifier is implemented by chunk stores that can hash the bytes of
+// a recipe ahead of PutRecipe. That takes as long as reading the file, so
+// the service does it before it takes the reference lock: a collection
+// waiting on the lock would otherwise hold back every push meanwhile. A
+// PutRecipe of the same recipe then need not hash it again, since stored
+// blobs never change.
+type RecipeVerifier interface {
+	// VerifyRecipe checks r as PutRecipe does and stores nothing.
+	VerifyRecipe(ctx context.Context, digest string, r Recipe) error
+}
+
 // ChunkDigest returns the "sha256:<hex>" digest of a chunk's bytes.
 func ChunkDigest(chunk []byte) string {
 	sum := sha256.Sum256(chunk)
@@ -139,6 +150,11 @@ func (s *Service) PutRecipe(ctx context.Context, digest string, r Recipe) (creat
 	refs, err := recipeReferences(ctx, s.blobs, cs, r)
 	if err != nil {
 		return false, err
+	}
+	if v, ok := cs.(RecipeVerifier); ok {
+		if err := v.VerifyRecipe(ctx, digest, r); err != nil {
+			return false, err
+		}
 	}
 	err = s.ReferenceBlobs(ctx, refs, func() (err error) {
 		created, err = cs.PutRecipe(ctx, digest, r)

@@ -477,3 +477,34 @@ func TestDeleteKeepsSharedChunksLocated(t *testing.T) {
 		t.Fatalf("after deleting a file, a chunk the other stored file holds is located at %v (%v); want in %s", locs, err, digests[1])
 	}
 }
+
+// TestVerifiedRecipeStillChecksParts checks that a recipe VerifyRecipe
+// hashed is refused by PutRecipe when a part went away meanwhile, and that
+// VerifyRecipe refuses wrong bytes.
+func TestVerifiedRecipeStillChecksParts(t *testing.T) {
+	s := openChecked(t, t.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	a := newBlob(1<<20, 3)
+	put(t, s, a)
+	part := a.data[10:5000]
+	sum := sha256.Sum256(part)
+	d := "sha256:" + hex.EncodeToString(sum[:])
+	r := registry.Recipe{Size: int64(len(part)), Parts: []registry.BlobRange{{Blob: a.digest, Offset: 10, Size: int64(len(part))}}}
+	wrong := registry.Recipe{Size: r.Size, Parts: []registry.BlobRange{{Blob: a.digest, Offset: 11, Size: r.Size}}}
+	if err := s.VerifyRecipe(ctx, d, wrong); !registry.Is(err, registry.KindDigestMismatch) {
+		t.Fatalf("VerifyRecipe of wrong bytes = %v; want %s", err, registry.KindDigestMismatch)
+	}
+	if err := s.VerifyRecipe(ctx, d, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, a.digest); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutRecipe(ctx, d, r); !registry.Is(err, registry.KindInvalid) {
+		t.Fatalf("PutRecipe after its part was deleted = %v; want %s", err, registry.KindInvalid)
+	}
+	if _, err := s.Stat(ctx, d); !registry.Is(err, registry.KindNotFound) {
+		t.Fatalf("Stat of the refused recipe = %v; want %s", err, registry.KindNotFound)
+	}
+}
