@@ -111,6 +111,12 @@ func (s *Store) VerifyRecipe(ctx context.Context, digest string, r registry.Reci
 	}
 	flat := registry.Recipe{Size: r.Size, Parts: parts}
 	if err := s.hashRecipe(ctx, digest, flat); err != nil {
+		if registry.Is(err, registry.KindInternal) && ctx.Err() == nil {
+			// Most likely a part was collected while it was read (this runs
+			// outside the reference lock): PutRecipe checks again under it
+			// and says which part is missing.
+			return nil
+		}
 		return err
 	}
 	key := recipeKey(digest, flat)
