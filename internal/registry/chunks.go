@@ -61,6 +61,17 @@ type ChunkStore interface {
 	RecipeParts(ctx context.Context, digest string) ([]string, error)
 }
 
+// RecipeVerifier is implemented by chunk stores that can hash the bytes of
+// a recipe ahead of PutRecipe. That takes as long as reading the file, so
+// the service does it before it takes the reference lock: a collection
+// waiting on the lock would otherwise hold back every push meanwhile. A
+// PutRecipe of the same recipe then need not hash it again, since stored
+// blobs never change.
+type RecipeVerifier interface {
+	// VerifyRecipe checks r as PutRecipe does and stores nothing.
+	VerifyRecipe(ctx context.Context, digest string, r Recipe) error
+}
+
 // ChunkDigest returns the "sha256:<hex>" digest of a chunk's bytes.
 func ChunkDigest(chunk []byte) string {
 	sum := sha256.Sum256(chunk)
@@ -84,10 +95,10 @@ func ValidateRecipe(r Recipe) error {
 		if p.Offset < 0 || p.Size <= 0 {
 			return E(KindInvalid, "recipe part %d: offset %d and size %d must be at least 0 and 1", i, p.Offset, p.Size)
 		}
-		total += p.Size
-		if total > r.Size {
-			break
+		if p.Size > r.Size-total { // not total+p.Size, which may overflow
+			return E(KindInvalid, "recipe parts add up to more than the declared size %d", r.Size)
 		}
+		total += p.Size
 	}
 	if total != r.Size {
 		return E(KindInvalid, "recipe parts add up to %d bytes, not the declared size %d", total, r.Size)
@@ -139,6 +150,11 @@ func (s *Service) PutRecipe(ctx context.Context, digest string, r Recipe) (creat
 	refs, err := recipeReferences(ctx, s.blobs, cs, r)
 	if err != nil {
 		return false, err
+	}
+	if v, ok := cs.(RecipeVerifier); ok {
+		if err := v.VerifyRecipe(ctx, digest, r); err != nil {
+			return false, err
+		}
 	}
 	err = s.ReferenceBlobs(ctx, refs, func() (err error) {
 		created, err = cs.PutRecipe(ctx, digest, r)

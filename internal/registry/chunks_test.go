@@ -2,8 +2,11 @@ package registry_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelry/modelry/internal/registry"
 	"github.com/modelry/modelry/internal/storage/storetest"
@@ -58,5 +61,48 @@ func TestChunksChecks(t *testing.T) {
 		if !registry.Is(tc.err, tc.kind) {
 			t.Errorf("%s: error %v; want %s", tc.name, tc.err, tc.kind)
 		}
+	}
+}
+
+// TestRecipeCheckDoesNotHoldBackCollections checks that a collection, and
+// with it every push, does not wait while a recipe's bytes are hashed: that
+// takes as long as reading the whole file, minutes for a large one.
+func TestRecipeCheckDoesNotHoldBackCollections(t *testing.T) {
+	svc, admin := newService(t)
+	blob := strings.Repeat("x", 1<<20)
+	sum := sha256.Sum256([]byte(blob))
+	d := "sha256:" + hex.EncodeToString(sum[:])
+	if err := svc.PutBlob(admin, d, int64(len(blob)), strings.NewReader(blob)); err != nil {
+		t.Fatal(err)
+	}
+	// A recipe of a terabyte: hashing it outlasts the test.
+	r := registry.Recipe{Size: 1 << 40, Parts: make([]registry.BlobRange, 1<<20)}
+	for i := range r.Parts {
+		r.Parts[i] = registry.BlobRange{Blob: d, Size: 1 << 20}
+	}
+	r.Parts = r.Parts[:registry.MaxRecipeParts]
+	r.Size = int64(len(r.Parts)) << 20
+	ctx, cancel := context.WithCancel(admin)
+	done := make(chan error, 1)
+	go func() {
+		_, err := svc.PutRecipe(ctx, "sha256:"+strings.Repeat("ef", 32), r)
+		done <- err
+	}()
+	defer func() { cancel(); <-done }()
+	time.Sleep(300 * time.Millisecond) // the check is under way
+	gc := make(chan error, 1)
+	go func() {
+		_, err := svc.CollectGarbage(admin, registry.GCOptions{Grace: time.Hour})
+		gc <- err
+	}()
+	select {
+	case err := <-gc:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		cancel()
+		<-gc
+		t.Fatal("a collection waited for a recipe's bytes to be hashed")
 	}
 }

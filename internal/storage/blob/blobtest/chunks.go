@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -148,6 +149,10 @@ func testRecipeBadInput(t *testing.T, s ChunkStore) {
 		{"missing blob", f.digest, edit(func(r *registry.Recipe) { r.Parts[1].Blob = absent.digest }), registry.KindInvalid},
 		{"range outside blob", f.digest, edit(func(r *registry.Recipe) { r.Parts[1].Offset = int64(len(a.data)) - 10 }), registry.KindInvalid},
 		{"sizes do not add up", f.digest, edit(func(r *registry.Recipe) { r.Size++ }), registry.KindInvalid},
+		{"offset overflowing int64", f.digest, edit(func(r *registry.Recipe) { r.Parts[1].Offset = math.MaxInt64 }), registry.KindInvalid},
+		{"sizes overflowing int64", f.digest, registry.Recipe{Size: math.MaxInt64, Parts: []registry.BlobRange{
+			{Blob: a.digest, Size: 2}, {Blob: a.digest, Offset: 2, Size: math.MaxInt64}, {Blob: a.digest, Size: math.MaxInt64},
+			{Blob: a.digest, Size: math.MaxInt64}}}, registry.KindInvalid},
 		{"negative offset", f.digest, edit(func(r *registry.Recipe) { r.Parts[0].Offset = -1 }), registry.KindInvalid},
 		{"empty part", f.digest, edit(func(r *registry.Recipe) { r.Parts = append(r.Parts, registry.BlobRange{Blob: a.digest}) }), registry.KindInvalid},
 		{"bad part digest", f.digest, edit(func(r *registry.Recipe) { r.Parts[0].Blob = "md5:abc" }), registry.KindInvalid},

@@ -54,6 +54,7 @@ type chunkIndex struct {
 
 	qmu     sync.Mutex
 	queue   []string
+	reload  bool // a Delete dropped locations: re-read the chunk lists
 	wake    chan struct{}
 	pending atomic.Int64
 
@@ -117,7 +118,17 @@ func (ix *chunkIndex) run() {
 		if len(ix.queue) > 0 {
 			next, ix.queue = ix.queue[0], ix.queue[1:]
 		}
+		reload := next == "" && ix.reload
+		ix.reload = ix.reload && !reload
 		ix.qmu.Unlock()
+		if reload {
+			ix.waitIdle()
+			if err := ix.relocate(); err != nil && ix.ctx.Err() == nil {
+				slog.Warn("re-reading the chunk lists after a delete failed", "error", err)
+			}
+			ix.pending.Add(-1)
+			continue
+		}
 		if next == "" {
 			select {
 			case <-ix.wake:
@@ -280,15 +291,76 @@ func (ix *chunkIndex) drop(digest string) error {
 		return err
 	}
 	file, _ := digestKey(digest)
+	dropped := false
 	for rec := range records(list) {
 		var key [sha256.Size]byte
 		copy(key[:], rec)
 		if loc, ok := ix.chunks[key]; ok && loc.file == file {
 			delete(ix.chunks, key)
+			dropped = true
 		}
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
+	}
+	if dropped {
+		ix.requestRelocate()
+	}
+	return nil
+}
+
+// requestRelocate asks the indexer to re-read the chunk lists once its
+// queue is empty. The index keeps one location per chunk; when a Delete
+// drops it, other stored files may still hold the chunk, and without this
+// they would not be found again before the next Open.
+func (ix *chunkIndex) requestRelocate() {
+	ix.qmu.Lock()
+	if !ix.reload {
+		ix.reload = true
+		ix.pending.Add(1)
+	}
+	ix.qmu.Unlock()
+	select {
+	case ix.wake <- struct{}{}:
+	default:
+	}
+}
+
+// relocate reads every chunk list again and adds the chunks the index lost,
+// for files still stored (a list's file is checked under ix.mu, as in
+// indexFile, so a file deleted meanwhile is left out).
+func (ix *chunkIndex) relocate() error {
+	root := filepath.Join(ix.s.root, chunkDir)
+	shards, err := os.ReadDir(root)
+	if err != nil {
+		return err
+	}
+	for _, shard := range shards {
+		entries, err := os.ReadDir(filepath.Join(root, shard.Name()))
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if err := ix.ctx.Err(); err != nil {
+				return err
+			}
+			digest := "sha256:" + e.Name()
+			if registry.ValidateDigest(digest) != nil {
+				continue
+			}
+			list, err := os.ReadFile(filepath.Join(root, shard.Name(), e.Name()))
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // deleted meanwhile
+			}
+			if err != nil {
+				return err
+			}
+			ix.mu.Lock()
+			if _, err := ix.s.Stat(ix.ctx, digest); err == nil {
+				ix.add(digest, list)
+			}
+			ix.mu.Unlock()
+		}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,7 +49,8 @@ func (s *Store) recipeSize(digest string) (int64, bool) {
 
 // PutRecipe stores a file as ranges of stored blobs. See
 // registry.ChunkStore: parts are checked, recipes among them flattened,
-// the bytes hashed against digest, and only then is the recipe written
+// the bytes hashed against digest (unless VerifyRecipe just hashed the same
+// parts), and only then is the recipe written
 // (temp file, fsync, rename, folder fsync). The parts' blobs are touched
 // first, so garbage collection spares them while the version that uses the
 // file commits.
@@ -69,15 +71,11 @@ func (s *Store) PutRecipe(ctx context.Context, digest string, r registry.Recipe)
 	if err != nil {
 		return false, err
 	}
-	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
-	case <-ctx.Done():
-		return false, cancelled(ctx, digest, 0, r.Size)
-	}
 	flat := registry.Recipe{Size: r.Size, Parts: parts}
-	if err := s.verifyRecipe(ctx, digest, flat); err != nil {
-		return false, err
+	if !s.takeVerified(digest, flat) {
+		if err := s.hashRecipe(ctx, digest, flat); err != nil {
+			return false, err
+		}
 	}
 	if err := s.writeRecipe(digest, flat); err != nil {
 		return false, err
@@ -91,6 +89,74 @@ func (s *Store) PutRecipe(ctx context.Context, digest string, r registry.Recipe)
 	s.sizesMu.Unlock()
 	s.index.enqueue(digest, r.Size)
 	return true, nil
+}
+
+// VerifyRecipe checks a recipe as PutRecipe does, storing nothing, and
+// remembers it as verified, so that a PutRecipe of it soon after (under the
+// service's reference lock) only checks that its parts are still stored.
+// See registry.RecipeVerifier.
+func (s *Store) VerifyRecipe(ctx context.Context, digest string, r registry.Recipe) error {
+	if err := registry.ValidateDigest(digest); err != nil {
+		return err
+	}
+	if err := registry.ValidateRecipe(r); err != nil {
+		return err
+	}
+	if _, err := s.Stat(ctx, digest); err == nil {
+		return nil // PutRecipe stores nothing; it checks the size
+	}
+	parts, err := s.flatten(r.Parts)
+	if err != nil {
+		return err
+	}
+	flat := registry.Recipe{Size: r.Size, Parts: parts}
+	if err := s.hashRecipe(ctx, digest, flat); err != nil {
+		if registry.Is(err, registry.KindInternal) && ctx.Err() == nil {
+			// Most likely a part was collected while it was read (this runs
+			// outside the reference lock): PutRecipe checks again under it
+			// and says which part is missing.
+			return nil
+		}
+		return err
+	}
+	key := recipeKey(digest, flat)
+	s.verifiedMu.Lock()
+	defer s.verifiedMu.Unlock()
+	if len(s.verified) >= maxVerified { // recipes checked but never stored
+		clear(s.verified)
+	}
+	s.verified[key] = true
+	return nil
+}
+
+// maxVerified bounds the verified recipes remembered for PutRecipe.
+const maxVerified = 1024
+
+// takeVerified reports, once, whether VerifyRecipe checked this flat recipe.
+func (s *Store) takeVerified(digest string, flat registry.Recipe) bool {
+	key := recipeKey(digest, flat)
+	s.verifiedMu.Lock()
+	defer s.verifiedMu.Unlock()
+	ok := s.verified[key]
+	delete(s.verified, key)
+	return ok
+}
+
+// recipeKey names a file's flat recipe by the SHA-256 of its JSON.
+func recipeKey(digest string, flat registry.Recipe) [sha256.Size]byte {
+	b, _ := json.Marshal(flat)
+	return sha256.Sum256(append([]byte(digest+"\n"), b...))
+}
+
+// hashRecipe waits for an ingest slot and checks the recipe's bytes.
+func (s *Store) hashRecipe(ctx context.Context, digest string, flat registry.Recipe) error {
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-ctx.Done():
+		return cancelled(ctx, digest, 0, flat.Size)
+	}
+	return s.verifyRecipe(ctx, digest, flat)
 }
 
 // RecipeParts returns the blobs, sorted and distinct, that the recipe of a
@@ -133,7 +199,7 @@ func (s *Store) flatten(parts []registry.BlobRange) ([]registry.BlobRange, error
 			}
 		}
 		if whole {
-			if p.Offset+p.Size > size {
+			if p.Offset > size-p.Size { // p.Offset+p.Size may overflow
 				return nil, registry.E(registry.KindInvalid, "recipe part %d: bytes %d to %d are outside blob %s of %d bytes", i, p.Offset, p.Offset+p.Size, p.Blob, size)
 			}
 			out = appendRange(out, p)
@@ -150,7 +216,7 @@ func (s *Store) flatten(parts []registry.BlobRange) ([]registry.BlobRange, error
 			}
 			recipes[p.Blob] = rec
 		}
-		if p.Offset+p.Size > rec.Size {
+		if p.Offset > rec.Size-p.Size {
 			return nil, registry.E(registry.KindInvalid, "recipe part %d: bytes %d to %d are outside file %s of %d bytes", i, p.Offset, p.Offset+p.Size, p.Blob, rec.Size)
 		}
 		for _, sub := range sliceRecipe(rec, p.Offset, p.Size) {

@@ -90,6 +90,9 @@ type Store struct {
 	recipes map[string]int64 // digest -> size of the files stored as recipes
 
 	index *chunkIndex
+
+	verifiedMu sync.Mutex
+	verified   map[[32]byte]bool // recipes VerifyRecipe checked, by recipeKey
 }
 
 var _ registry.BlobStore = (*Store)(nil)
@@ -119,7 +122,7 @@ func Open(root string, opts ...Option) (*Store, error) {
 		return nil, registry.Wrap(registry.KindInvalid, err, "blob store root %q", root)
 	}
 	s := &Store{root: abs, directIO: true, slots: make(chan struct{}, DefaultMaxConcurrentPuts),
-		sizes: map[int64]int{}, recipes: map[string]int64{}}
+		sizes: map[int64]int{}, recipes: map[string]int64{}, verified: map[[32]byte]bool{}}
 	s.index = newChunkIndex(s)
 	for _, o := range opts {
 		o(s)

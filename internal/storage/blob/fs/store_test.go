@@ -445,3 +445,66 @@ func TestRecipeOfManyBlobs(t *testing.T) {
 		t.Fatalf("read %d bytes (%v); want the %d bytes of the recipe", len(got), err, len(file))
 	}
 }
+
+// TestDeleteKeepsSharedChunksLocated checks that deleting a file does not
+// make the index forget chunks another stored file still holds: the index
+// keeps one location per chunk, and that one may be in the deleted file.
+func TestDeleteKeepsSharedChunksLocated(t *testing.T) {
+	s := openChecked(t, t.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	a := make([]byte, 6<<20)
+	rand.NewChaCha8([32]byte{9}).Read(a)
+	c := slices.Clone(a)
+	rand.NewChaCha8([32]byte{10}).Read(c[3<<20 : 3<<20+4096]) // one chunk or two differ
+	var digests []string
+	for _, data := range [][]byte{a, c} {
+		sum := sha256.Sum256(data)
+		d := "sha256:" + hex.EncodeToString(sum[:])
+		digests = append(digests, d)
+		if err := s.Put(ctx, d, int64(len(data)), bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+		blobtest.WaitIndexed(t, s)
+	}
+	first := digestOfFirstChunk(c)
+	if err := s.Delete(ctx, digests[0]); err != nil {
+		t.Fatal(err)
+	}
+	blobtest.WaitIndexed(t, s)
+	locs, err := s.LocateChunks(ctx, []string{first})
+	if err != nil || locs[first].Blob != digests[1] {
+		t.Fatalf("after deleting a file, a chunk the other stored file holds is located at %v (%v); want in %s", locs, err, digests[1])
+	}
+}
+
+// TestVerifiedRecipeStillChecksParts checks that a recipe VerifyRecipe
+// hashed is refused by PutRecipe when a part went away meanwhile, and that
+// VerifyRecipe refuses wrong bytes.
+func TestVerifiedRecipeStillChecksParts(t *testing.T) {
+	s := openChecked(t, t.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	a := newBlob(1<<20, 3)
+	put(t, s, a)
+	part := a.data[10:5000]
+	sum := sha256.Sum256(part)
+	d := "sha256:" + hex.EncodeToString(sum[:])
+	r := registry.Recipe{Size: int64(len(part)), Parts: []registry.BlobRange{{Blob: a.digest, Offset: 10, Size: int64(len(part))}}}
+	wrong := registry.Recipe{Size: r.Size, Parts: []registry.BlobRange{{Blob: a.digest, Offset: 11, Size: r.Size}}}
+	if err := s.VerifyRecipe(ctx, d, wrong); !registry.Is(err, registry.KindDigestMismatch) {
+		t.Fatalf("VerifyRecipe of wrong bytes = %v; want %s", err, registry.KindDigestMismatch)
+	}
+	if err := s.VerifyRecipe(ctx, d, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, a.digest); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutRecipe(ctx, d, r); !registry.Is(err, registry.KindInvalid) {
+		t.Fatalf("PutRecipe after its part was deleted = %v; want %s", err, registry.KindInvalid)
+	}
+	if _, err := s.Stat(ctx, d); !registry.Is(err, registry.KindNotFound) {
+		t.Fatalf("Stat of the refused recipe = %v; want %s", err, registry.KindNotFound)
+	}
+}
