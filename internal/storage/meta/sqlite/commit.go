@@ -2,6 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"errors"
+
+	"github.com/modelry/modelry/internal/registry"
 )
 
 // Group commit.
@@ -75,6 +78,9 @@ func (s *Store) write(ctx context.Context, fn func(c *conn) error) error {
 	}()
 	fnErr := fn(c)
 	finished = true
+	if fnErr == nil {
+		fnErr = checkDeferredKeys(ctx, c)
+	}
 	if err := s.settle(c, b, fnErr == nil); fnErr == nil {
 		return err
 	}
@@ -109,6 +115,9 @@ func (s *Store) settle(c *conn, b *batch, keep bool) error {
 		_, err = c.exec(ctx, "RELEASE write")
 	} else if _, err = c.exec(ctx, "ROLLBACK TO write"); err == nil {
 		_, err = c.exec(ctx, "RELEASE write")
+	}
+	if err == nil {
+		err = undeferKeys(ctx, c)
 	}
 	switch {
 	case err != nil: // the transaction is gone, and the batch with it
@@ -151,4 +160,46 @@ func (s *Store) end(c *conn, b *batch, err error) {
 	s.batch = nil
 	b.err = err
 	close(b.done)
+}
+
+// undeferKeys switches PRAGMA defer_foreign_keys off if the write that
+// just ended turned it on (a rename does). The pragma lasts until the
+// transaction ends, so otherwise every later write in the batch would have
+// its violations found only at COMMIT, failing the whole batch instead of
+// itself. Switching it off forgets pending violations, so it runs only when
+// on, and checkDeferredKeys has ruled them out for a write that is kept.
+func undeferKeys(ctx context.Context, c *conn) error {
+	var deferred bool
+	if err := c.queryRow(ctx, "PRAGMA defer_foreign_keys").Scan(&deferred); err != nil || !deferred {
+		return err
+	}
+	_, err := c.exec(ctx, "PRAGMA defer_foreign_keys = OFF")
+	return err
+}
+
+// checkDeferredKeys fails a write that deferred its foreign keys (PRAGMA
+// defer_foreign_keys) and left a row pointing nowhere. Such a violation
+// would otherwise fail the whole batch at COMMIT; it is the write's own, so
+// only its savepoint is rolled back.
+func checkDeferredKeys(ctx context.Context, c *conn) error {
+	var deferred bool
+	if err := c.queryRow(ctx, "PRAGMA defer_foreign_keys").Scan(&deferred); err != nil {
+		return storeError(ctx, err, "read defer_foreign_keys")
+	}
+	if !deferred {
+		return nil
+	}
+	rows, err := c.query(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return storeError(ctx, err, "check foreign keys")
+	}
+	violated := rows.Next()
+	err = errors.Join(rows.Err(), rows.Close())
+	if err != nil {
+		return storeError(ctx, err, "check foreign keys")
+	}
+	if violated {
+		return registry.E(registry.KindInternal, "sqlite: the write left rows whose foreign keys point nowhere; it was rolled back")
+	}
+	return nil
 }

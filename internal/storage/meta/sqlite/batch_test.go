@@ -1,0 +1,125 @@
+package sqlite
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/modelry/modelry/internal/registry"
+)
+
+// inOneBatch runs fns as Updates that join one batch, in order: a first
+// Update holds the write connection until all of them queue behind it.
+func inOneBatch(t *testing.T, s *Store, fns ...func(registry.WriteTx) error) []error {
+	t.Helper()
+	ctx := t.Context()
+	started, hold := make(chan struct{}), make(chan struct{})
+	errs := make([]chan error, len(fns)+1)
+	for i := range errs {
+		errs[i] = make(chan error, 1)
+	}
+	go func() {
+		errs[0] <- s.Update(ctx, func(registry.WriteTx) error { close(started); <-hold; return nil })
+	}()
+	<-started
+	for i, fn := range fns {
+		go func() { errs[i+1] <- s.Update(ctx, fn) }()
+		time.Sleep(30 * time.Millisecond) // queue in order
+	}
+	before := s.batches
+	close(hold)
+	out := make([]error, len(errs))
+	for i := range errs {
+		out[i] = <-errs[i]
+	}
+	if got := s.endedBatches() - before; got != 1 {
+		t.Logf("the Updates took %d transactions; the test wants them in one", got)
+	}
+	return out[1:]
+}
+
+func createModelWithVersion(t *testing.T, s *Store, name string) {
+	t.Helper()
+	ctx := t.Context()
+	err := s.Update(ctx, func(tx registry.WriteTx) error {
+		if err := tx.CreateModel(ctx, registry.Model{Name: name, CreatedAt: time.Now()}); err != nil {
+			return err
+		}
+		return tx.InsertVersion(ctx, registry.Version{Model: name, Number: 1, Digest: "sha256:" + name, Files: []registry.File{}, CreatedAt: time.Now()})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRenameInABatchLeavesOthersForeignKeysImmediate: a rename defers its
+// foreign keys to the commit; a later Update in the same batch that breaks
+// one must still get its own error at once, not fail the whole batch at
+// COMMIT, taking the rename and everyone else with it.
+func TestRenameInABatchLeavesOthersForeignKeysImmediate(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	createModelWithVersion(t, s, "old")
+	createModelWithVersion(t, s, "other")
+	errs := inOneBatch(t, s,
+		func(tx registry.WriteTx) error { return tx.RenameModel(ctx, "old", "new") },
+		func(tx registry.WriteTx) error {
+			return tx.PutAlias(ctx, registry.Alias{Model: "other", Name: "prod", Version: 99, UpdatedAt: time.Now()})
+		},
+		func(tx registry.WriteTx) error {
+			return tx.CreateModel(ctx, registry.Model{Name: "third", CreatedAt: time.Now()})
+		},
+	)
+	if errs[0] != nil {
+		t.Errorf("rename: %v; another caller's mistake failed it", errs[0])
+	}
+	if !registry.Is(errs[1], registry.KindNotFound) {
+		t.Errorf("alias to a missing version: %v; want KindNotFound", errs[1])
+	}
+	if errs[2] != nil {
+		t.Errorf("create model: %v; another caller's mistake failed it", errs[2])
+	}
+}
+
+// leaveDeferredViolation defers foreign keys and inserts a row pointing
+// nowhere.
+func leaveDeferredViolation(ctx context.Context) func(registry.WriteTx) error {
+	return func(tx registry.WriteTx) error {
+		c := tx.(*writeTx).c
+		if _, err := c.exec(ctx, `PRAGMA defer_foreign_keys = ON`); err != nil {
+			return err
+		}
+		_, err := c.exec(ctx, `INSERT INTO model_tags (model, key, value) VALUES ('nobody', 'k', 'v')`)
+		return err
+	}
+}
+
+// TestDeferredViolationFailsOnlyItsWrite: a write that defers its foreign
+// keys and breaks one fails alone; switching the pragma off for the next
+// write must not forget the violation and commit it.
+func TestDeferredViolationFailsOnlyItsWrite(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	errs := inOneBatch(t, s,
+		func(tx registry.WriteTx) error {
+			return tx.CreateModel(ctx, registry.Model{Name: "a", CreatedAt: time.Now()})
+		},
+		leaveDeferredViolation(ctx),
+		func(tx registry.WriteTx) error {
+			return tx.CreateModel(ctx, registry.Model{Name: "b", CreatedAt: time.Now()})
+		},
+	)
+	if errs[0] != nil || errs[2] != nil {
+		t.Errorf("innocent writes: %v, %v; want both committed", errs[0], errs[2])
+	}
+	if errs[1] == nil {
+		t.Error("the write that broke a foreign key reported success")
+	}
+	var orphans int
+	err := s.View(ctx, func(tx registry.ReadTx) error {
+		return tx.(*readTx).c.queryRow(ctx, `SELECT count(*) FROM model_tags WHERE model = 'nobody'`).Scan(&orphans)
+	})
+	if err != nil || orphans != 0 {
+		t.Errorf("%d rows pointing nowhere committed (%v)", orphans, err)
+	}
+}
