@@ -123,3 +123,61 @@ func TestDeferredViolationFailsOnlyItsWrite(t *testing.T) {
 		t.Errorf("%d rows pointing nowhere committed (%v)", orphans, err)
 	}
 }
+
+// breakCommit inserts a row whose DEFERRABLE INITIALLY DEFERRED foreign
+// key points nowhere (into a table made for the test), so that the batch's
+// COMMIT fails.
+func breakCommit(t *testing.T, s *Store) func(registry.WriteTx) error {
+	ctx := context.Background()
+	err := s.Update(ctx, func(tx registry.WriteTx) error {
+		c := tx.(*writeTx).c
+		if _, err := c.exec(ctx, `CREATE TABLE test_parent (id TEXT PRIMARY KEY)`); err != nil {
+			return err
+		}
+		_, err := c.exec(ctx, `CREATE TABLE test_child (parent TEXT REFERENCES test_parent (id) DEFERRABLE INITIALLY DEFERRED)`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(tx registry.WriteTx) error {
+		_, err := tx.(*writeTx).c.exec(ctx, `INSERT INTO test_child (parent) VALUES ('nobody')`)
+		return err
+	}
+}
+
+// TestFailedBatchTellsNoCallerWhatNeverCommitted: a caller whose function
+// failed because of another caller's write (which it sees released, not
+// committed) must not report that write as fact when the batch's COMMIT
+// fails and the write never happens.
+func TestFailedBatchTellsNoCallerWhatNeverCommitted(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	errs := inOneBatch(t, s,
+		func(tx registry.WriteTx) error {
+			return tx.CreateModel(ctx, registry.Model{Name: "ghost", CreatedAt: time.Now()})
+		},
+		func(tx registry.WriteTx) error {
+			if _, err := tx.GetModel(ctx, "ghost"); err == nil {
+				return registry.E(registry.KindAlreadyExists, "model %q already exists", "ghost")
+			}
+			return tx.CreateModel(ctx, registry.Model{Name: "ghost", CreatedAt: time.Now()})
+		},
+		breakCommit(t, s),
+	)
+	for i, err := range errs {
+		if err == nil {
+			t.Errorf("Update %d: nil; its batch failed to commit", i)
+		}
+	}
+	if registry.Is(errs[1], registry.KindAlreadyExists) {
+		t.Errorf("second Update: %v; model ghost never existed", errs[1])
+	}
+	err := s.View(ctx, func(tx registry.ReadTx) error {
+		_, err := tx.GetModel(ctx, "ghost")
+		return err
+	})
+	if !registry.Is(err, registry.KindNotFound) {
+		t.Errorf("model ghost after the failed batch: %v; want KindNotFound", err)
+	}
+}

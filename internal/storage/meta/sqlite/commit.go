@@ -27,8 +27,9 @@ import (
 //     those that ran before it (in its batch, released but not yet
 //     committed; they commit with its own, or fail with it).
 //   - All or nothing per call: a failing function's writes are rolled back
-//     to its savepoint, so they never commit, and it gets its own error.
-//     The others in the batch are untouched.
+//     to its savepoint, so they never commit, and it gets its own error
+//     (the batch's, if the batch then fails: its error may rest on writes
+//     it saw that never committed). The others in the batch are untouched.
 //   - Durable on return: a writer returns only once its batch has committed
 //     (or failed, with the batch's error, and then none of its writes
 //     happened). It waits for that even if its context ends meanwhile.
@@ -54,7 +55,7 @@ type batch struct {
 
 // write runs fn as one write of the current batch on the write connection
 // and returns once that batch is durable. fn's error, if any, is returned
-// unchanged; a panic in fn goes on up once fn's writes are rolled back and
+// unchanged unless the batch failed (then the batch's error is); a panic in fn goes on up once fn's writes are rolled back and
 // its batch has ended.
 func (s *Store) write(ctx context.Context, fn func(c *conn) error) error {
 	c, err := s.acquire(ctx, s.writer)
@@ -81,8 +82,12 @@ func (s *Store) write(ctx context.Context, fn func(c *conn) error) error {
 	if fnErr == nil {
 		fnErr = checkDeferredKeys(ctx, c)
 	}
-	if err := s.settle(c, b, fnErr == nil); fnErr == nil {
-		return err
+	batchErr := s.settle(c, b, fnErr == nil)
+	if fnErr == nil || batchErr != nil {
+		// When the batch failed, fn's error may rest on what it read of
+		// earlier writes in the batch, which never committed: the batch's
+		// error is the true one.
+		return batchErr
 	}
 	return fnErr
 }
