@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,5 +181,73 @@ func TestFailedBatchTellsNoCallerWhatNeverCommitted(t *testing.T) {
 	})
 	if !registry.Is(err, registry.KindNotFound) {
 		t.Errorf("model ghost after the failed batch: %v; want KindNotFound", err)
+	}
+}
+
+// TestBatchStressEachCallerAllOrNothing: many writers at once, some of whose
+// functions fail, panic or break the batch's COMMIT; afterwards exactly the
+// writes of the callers told nil are there.
+func TestBatchStressEachCallerAllOrNothing(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	breaker := breakCommit(t, s)
+	const writers, each = 8, 30
+	var mu sync.Mutex
+	told := map[string]error{}
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				name := fmt.Sprintf("w%d-%d", w, i)
+				mode := (w*each + i) % 29
+				var err error
+				func() {
+					defer func() {
+						if r := recover(); r != nil {
+							err = fmt.Errorf("panicked: %v", r)
+						}
+					}()
+					err = s.Update(ctx, func(tx registry.WriteTx) error {
+						if err := tx.CreateModel(ctx, registry.Model{Name: name, CreatedAt: time.Now()}); err != nil {
+							return err
+						}
+						switch mode {
+						case 1:
+							return registry.E(registry.KindInvalid, "refused after writing")
+						case 2:
+							panic("after writing")
+						case 3:
+							return breaker(tx)
+						}
+						return nil
+					})
+				}()
+				mu.Lock()
+				told[name] = err
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	committed := 0
+	err := s.View(ctx, func(tx registry.ReadTx) error {
+		for name, err := range told {
+			_, gerr := tx.GetModel(ctx, name)
+			switch {
+			case err == nil && gerr != nil:
+				t.Errorf("%s: told committed, but %v", name, gerr)
+			case err != nil && gerr == nil:
+				t.Errorf("%s: told %v, but it is there", name, err)
+			case err == nil:
+				committed++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if committed == 0 || committed == len(told) {
+		t.Fatalf("%d of %d writes committed; the test proves nothing", committed, len(told))
 	}
 }
