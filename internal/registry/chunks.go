@@ -107,7 +107,9 @@ func ValidateRecipe(r Recipe) error {
 }
 
 // LocateChunks returns where the server holds the chunks it knows, by
-// digest (writer). Digests it does not know are left out of the map.
+// digest (writer). Digests it does not know are left out of the map. The
+// blobs holding them are touched, as MissingBlobs touches what it reports
+// present.
 func (s *Service) LocateChunks(ctx context.Context, digests []string) (map[string]BlobRange, error) {
 	if _, err := require(ctx, RoleWriter); err != nil {
 		return nil, err
@@ -124,7 +126,30 @@ func (s *Service) LocateChunks(ctx context.Context, digests []string) (map[strin
 	if !ok || len(digests) == 0 {
 		return map[string]BlobRange{}, nil
 	}
-	return cs.LocateChunks(ctx, digests)
+	locs, err := cs.LocateChunks(ctx, digests)
+	if err != nil {
+		return nil, err
+	}
+	// The client will not upload these chunks: renew the blobs holding
+	// them, as MissingBlobs does, so a collection within the grace period
+	// spares them until the recipe naming them is stored.
+	gone := map[string]bool{}
+	for _, r := range locs {
+		if _, seen := gone[r.Blob]; seen {
+			continue
+		}
+		_, err := s.referenceBlob(ctx, r.Blob)
+		if err != nil && !Is(err, KindNotFound) {
+			return nil, err
+		}
+		gone[r.Blob] = err != nil
+	}
+	for d, r := range locs {
+		if gone[r.Blob] {
+			delete(locs, d)
+		}
+	}
+	return locs, nil
 }
 
 // PutRecipe stores a file as ranges of stored blobs (writer). See

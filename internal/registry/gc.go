@@ -200,15 +200,17 @@ func (s *Service) CollectGarbage(ctx context.Context, opt GCOptions) (GCReport, 
 	}
 	if opt.DryRun {
 		c.countCandidates()
-	} else if err := c.sweep(ctx); err != nil {
+		c.rep.FinishedAt = s.clock()
+		return c.rep, nil
+	}
+	err = c.sweep(ctx)
+	// Counted even when stopped midway: those blobs are gone all the same.
+	s.gc.deletedBlobs.Add(c.rep.Deleted)
+	s.gc.deletedBytes.Add(c.rep.DeletedBytes)
+	if err != nil {
 		return c.rep, err
 	}
 	c.rep.FinishedAt = s.clock()
-	if opt.DryRun {
-		return c.rep, nil
-	}
-	s.gc.deletedBlobs.Add(c.rep.Deleted)
-	s.gc.deletedBytes.Add(c.rep.DeletedBytes)
 	err = s.store.Update(ctx, func(tx WriteTx) error {
 		return s.appendEvent(ctx, tx, p, EventGCCompleted, "", 0, c.rep.eventData())
 	})

@@ -2,6 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"errors"
+
+	"github.com/modelry/modelry/internal/registry"
 )
 
 // Group commit.
@@ -24,8 +27,9 @@ import (
 //     those that ran before it (in its batch, released but not yet
 //     committed; they commit with its own, or fail with it).
 //   - All or nothing per call: a failing function's writes are rolled back
-//     to its savepoint, so they never commit, and it gets its own error.
-//     The others in the batch are untouched.
+//     to its savepoint, so they never commit, and it gets its own error
+//     (the batch's, if the batch then fails: its error may rest on writes
+//     it saw that never committed). The others in the batch are untouched.
 //   - Durable on return: a writer returns only once its batch has committed
 //     (or failed, with the batch's error, and then none of its writes
 //     happened). It waits for that even if its context ends meanwhile.
@@ -51,7 +55,7 @@ type batch struct {
 
 // write runs fn as one write of the current batch on the write connection
 // and returns once that batch is durable. fn's error, if any, is returned
-// unchanged; a panic in fn goes on up once fn's writes are rolled back and
+// unchanged unless the batch failed (then the batch's error is); a panic in fn goes on up once fn's writes are rolled back and
 // its batch has ended.
 func (s *Store) write(ctx context.Context, fn func(c *conn) error) error {
 	c, err := s.acquire(ctx, s.writer)
@@ -75,8 +79,15 @@ func (s *Store) write(ctx context.Context, fn func(c *conn) error) error {
 	}()
 	fnErr := fn(c)
 	finished = true
-	if err := s.settle(c, b, fnErr == nil); fnErr == nil {
-		return err
+	if fnErr == nil {
+		fnErr = checkDeferredKeys(ctx, c)
+	}
+	batchErr := s.settle(c, b, fnErr == nil)
+	if fnErr == nil || batchErr != nil {
+		// When the batch failed, fn's error may rest on what it read of
+		// earlier writes in the batch, which never committed: the batch's
+		// error is the true one.
+		return batchErr
 	}
 	return fnErr
 }
@@ -109,6 +120,9 @@ func (s *Store) settle(c *conn, b *batch, keep bool) error {
 		_, err = c.exec(ctx, "RELEASE write")
 	} else if _, err = c.exec(ctx, "ROLLBACK TO write"); err == nil {
 		_, err = c.exec(ctx, "RELEASE write")
+	}
+	if err == nil {
+		err = undeferKeys(ctx, c)
 	}
 	switch {
 	case err != nil: // the transaction is gone, and the batch with it
@@ -151,4 +165,46 @@ func (s *Store) end(c *conn, b *batch, err error) {
 	s.batch = nil
 	b.err = err
 	close(b.done)
+}
+
+// undeferKeys switches PRAGMA defer_foreign_keys off if the write that
+// just ended turned it on (a rename does). The pragma lasts until the
+// transaction ends, so otherwise every later write in the batch would have
+// its violations found only at COMMIT, failing the whole batch instead of
+// itself. Switching it off forgets pending violations, so it runs only when
+// on, and checkDeferredKeys has ruled them out for a write that is kept.
+func undeferKeys(ctx context.Context, c *conn) error {
+	var deferred bool
+	if err := c.queryRow(ctx, "PRAGMA defer_foreign_keys").Scan(&deferred); err != nil || !deferred {
+		return err
+	}
+	_, err := c.exec(ctx, "PRAGMA defer_foreign_keys = OFF")
+	return err
+}
+
+// checkDeferredKeys fails a write that deferred its foreign keys (PRAGMA
+// defer_foreign_keys) and left a row pointing nowhere. Such a violation
+// would otherwise fail the whole batch at COMMIT; it is the write's own, so
+// only its savepoint is rolled back.
+func checkDeferredKeys(ctx context.Context, c *conn) error {
+	var deferred bool
+	if err := c.queryRow(ctx, "PRAGMA defer_foreign_keys").Scan(&deferred); err != nil {
+		return storeError(ctx, err, "read defer_foreign_keys")
+	}
+	if !deferred {
+		return nil
+	}
+	rows, err := c.query(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return storeError(ctx, err, "check foreign keys")
+	}
+	violated := rows.Next()
+	err = errors.Join(rows.Err(), rows.Close())
+	if err != nil {
+		return storeError(ctx, err, "check foreign keys")
+	}
+	if violated {
+		return registry.E(registry.KindInternal, "sqlite: the write left rows whose foreign keys point nowhere; it was rolled back")
+	}
+	return nil
 }
