@@ -279,10 +279,12 @@ func (s *stager) finish(ctx context.Context) (ok bool, sent int64, err error) {
 	}
 	sent = s.sentBytes()
 	if _, err := s.c.PutRecipe(ctx, s.f.digest, recipe); err != nil {
-		if code := Code(err); code == CodeInvalidArgument || code == CodeFailedPrecondition || noChunkAPI(err) {
+		if code := Code(err); code == CodeInvalidArgument || code == CodeFailedPrecondition || code == CodeMissingBlobs || noChunkAPI(err) {
 			// A located blob went away (garbage collection) between the
-			// lookup and the recipe, or the server keeps no recipes: send
-			// the file whole instead. The new chunks were sent all the same.
+			// lookup and the recipe (INVALID_ARGUMENT before the server's
+			// check, MISSING_BLOBS during it), or the server keeps no
+			// recipes: send the file whole instead. The new chunks were
+			// sent all the same.
 			return false, sent, nil
 		}
 		if IsDigestMismatch(err) {
