@@ -238,12 +238,11 @@ def bench_metadata(url, versions, lookups, concurrency):
     return out
 
 
-def bench_log_model(url, size_mb, data):
-    """log_model + register of a pyfunc model holding one SIZE MB file."""
+def time_model_call(size_mb, data, call, env):
+    """Run, in a fresh Python, CALL on a pyfunc model holding one SIZE MB
+    file written into DATA, and return how long CALL took (s)."""
     code = f"""
 import os, time, numpy as np, mlflow
-os.environ["MLFLOW_TRACKING_URI"] = {url!r}
-os.environ["MLFLOW_TRACKING_TOKEN"] = {ADMIN!r}
 class M(mlflow.pyfunc.PythonModel):
     def predict(self, context, model_input):
         return model_input
@@ -251,39 +250,30 @@ blob = os.path.join({data!r}, "weights.bin")
 with open(blob, "wb") as f:
     f.write(np.random.default_rng(0).bytes({size_mb} << 20))
 t = time.perf_counter()
-with mlflow.start_run():
-    mlflow.pyfunc.log_model(name="model", python_model=M(), artifacts={{"w": blob}}, registered_model_name="big")
+{call}
 print(time.perf_counter() - t)
 """
-    env = dict(os.environ, MLFLOW_TRACKING_URI=url, MLFLOW_TRACKING_TOKEN=ADMIN, MLFLOW_DISABLE_TELEMETRY="true")
+    env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true", **env)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=data)
     if out.returncode:
         sys.exit(out.stderr)
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def bench_log_model(url, size_mb, data):
+    """log_model + register of a pyfunc model holding one SIZE MB file."""
+    call = """with mlflow.start_run():
+    mlflow.pyfunc.log_model(name="model", python_model=M(), artifacts={"w": blob}, registered_model_name="big")"""
+    return time_model_call(size_mb, data, call, {"MLFLOW_TRACKING_URI": url, "MLFLOW_TRACKING_TOKEN": ADMIN})
+
+
 def bench_save_model(size_mb):
     """mlflow.pyfunc.save_model of the same model to a local folder: the
     client-side work inside log_model, with no request at all."""
     data = tempfile.mkdtemp(prefix="bench-save-")
-    code = f"""
-import os, time, numpy as np, mlflow
-class M(mlflow.pyfunc.PythonModel):
-    def predict(self, context, model_input):
-        return model_input
-blob = os.path.join({data!r}, "weights.bin")
-with open(blob, "wb") as f:
-    f.write(np.random.default_rng(0).bytes({size_mb} << 20))
-t = time.perf_counter()
-mlflow.pyfunc.save_model(path=os.path.join({data!r}, "model"), python_model=M(), artifacts={{"w": blob}})
-print(time.perf_counter() - t)
-"""
     try:
-        env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true")
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=data)
-        if out.returncode:
-            sys.exit(out.stderr)
-        return float(out.stdout.strip().splitlines()[-1])
+        call = 'mlflow.pyfunc.save_model(path="model", python_model=M(), artifacts={"w": blob})'
+        return time_model_call(size_mb, data, call, {})
     finally:
         shutil.rmtree(data, ignore_errors=True)
 
