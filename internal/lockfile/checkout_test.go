@@ -189,7 +189,7 @@ func TestCheckoutConflicts(t *testing.T) {
 	// A folder where a pinned file goes is a conflict too.
 	os.Remove(filepath.Join(dir, "mine"))
 	os.MkdirAll(filepath.Join(dir, "mine", "deep"), 0o755)
-	if conflicts, _ := checkout(t, dir, v2, wrote, false); len(conflicts) != 1 || conflicts[0].Note != "a folder is in the way" {
+	if conflicts, _ := checkout(t, dir, v2, wrote, false); len(conflicts) != 1 || conflicts[0].Note != "a folder is in the way; --force deletes it with everything in it" {
 		t.Errorf("folder in the way: %+v", conflicts)
 	}
 }

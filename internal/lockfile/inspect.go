@@ -140,7 +140,7 @@ func inspectPinned(h *hasher, f File, disk map[string]onDisk, wrote map[string]F
 	st.Status = StatusModified
 	switch {
 	case d.mode.IsDir():
-		st.Note = "a folder is in the way"
+		st.Note = "a folder is in the way; --force deletes it with everything in it"
 	case wroteIt:
 		st.Note = "changed since checkout wrote it"
 	default:
