@@ -111,6 +111,9 @@ it; -o dot prints a Graphviz graph.
 	return cmd
 }
 
+// maxDepth is the most steps the server walks (registry.MaxGraphDepth).
+const maxDepth = 100
+
 // graphCmd builds the shared body of 'lineage' (upstream) and 'used-by'.
 func (a *app) graphCmd(name string, upstream bool) *cobra.Command {
 	var depth int
@@ -119,6 +122,9 @@ func (a *app) graphCmd(name string, upstream bool) *cobra.Command {
 		Args:        exactArgs(1, "REF"),
 		Annotations: map[string]string{outputsAnnotation: graphOutputs},
 		RunE: a.run(func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("depth") && (depth < 1 || depth > maxDepth) {
+				return usageErr(cmd, "--depth %d is out of range; give 1 to %d steps", depth, maxDepth)
+			}
 			c := a.client()
 			walk := c.UsedBy
 			if upstream {
