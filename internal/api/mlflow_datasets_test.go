@@ -6,7 +6,8 @@ import (
 )
 
 // TestMLflowDoesNotSeeDatasets checks that MLflow's registered-model
-// listings leave datasets out and that registering an MLflow model version
+// listings leave datasets out, that getting one by name answers MLflow's
+// not-found, and that registering an MLflow model version
 // under a dataset's name is refused with an MLflow error code.
 func TestMLflowDoesNotSeeDatasets(t *testing.T) {
 	a := startAPI(t, false)
@@ -28,7 +29,11 @@ func TestMLflowDoesNotSeeDatasets(t *testing.T) {
 	if len(versions.Versions) != 1 || versions.Versions[0].Name != "iris" {
 		t.Fatalf("model-versions/search = %+v, want only iris's version", versions.Versions)
 	}
-	r := a.do("POST", p+"/model-versions/create", a.writer, map[string]string{"name": "sales", "source": "s3://b/k"}, jsonCT...)
+	r := a.do("GET", p+"/registered-models/get?name=sales", a.reader, nil)
+	mlflowFails(t, r, 404, "RESOURCE_DOES_NOT_EXIST", "Registered Model with name=sales not found")
+	r = a.do("POST", p+"/registered-models/get-latest-versions", a.reader, map[string]string{"name": "sales"}, jsonCT...)
+	mlflowFails(t, r, 404, "RESOURCE_DOES_NOT_EXIST", "Registered Model with name=sales not found")
+	r = a.do("POST", p+"/model-versions/create", a.writer, map[string]string{"name": "sales", "source": "s3://b/k"}, jsonCT...)
 	mlflowFails(t, r, 400, "INVALID_PARAMETER_VALUE", `"sales" is a dataset, not a model`)
 
 	var list struct{ Versions []json.RawMessage }

@@ -93,10 +93,24 @@ func (h *Handler) getModel(w http.ResponseWriter, r *http.Request) error {
 }
 
 // registeredModel reads a model with its latest version per stage.
-func (h *Handler) registeredModel(ctx context.Context, name string) (registeredModelJSON, error) {
+// model reads the registered model name. A dataset is not a registered
+// model to MLflow clients: they get MLflow's not-found answer, as listings
+// and searches leave datasets out.
+func (h *Handler) model(ctx context.Context, name string) (registry.Model, error) {
 	m, err := h.reg.GetModel(ctx, name)
+	if err == nil && m.Kind == registry.KindDataset {
+		err = registry.E(registry.KindNotFound, "%q is a dataset", name)
+	}
 	if err != nil {
-		return registeredModelJSON{}, modelErr(name, err)
+		return registry.Model{}, modelErr(name, err)
+	}
+	return m, nil
+}
+
+func (h *Handler) registeredModel(ctx context.Context, name string) (registeredModelJSON, error) {
+	m, err := h.model(ctx, name)
+	if err != nil {
+		return registeredModelJSON{}, err
 	}
 	latest, err := h.latestInStages(ctx, m, nil)
 	if err != nil {
@@ -113,10 +127,10 @@ const latestReadAll = 100
 // latestInStages returns the newest live version of m in each stage of want
 // (every stage when want is empty), in want's order: latestPerStage's answer,
 // for a model of many versions from one store search per stage instead of
-// reading every version. Searches never see datasets, so a dataset's
-// versions are read whole.
+// reading every version. m is a model, never a dataset (see model):
+// searches do not see datasets.
 func (h *Handler) latestInStages(ctx context.Context, m registry.Model, want []string) ([]registry.Version, error) {
-	if m.Kind == registry.KindDataset || m.VersionCount <= latestReadAll {
+	if m.VersionCount <= latestReadAll {
 		vs, err := h.liveVersions(ctx, m.Name)
 		return latestPerStage(vs, want), err
 	}
@@ -241,9 +255,9 @@ func (h *Handler) latestVersions(w http.ResponseWriter, r *http.Request) error {
 		}
 		want = append(want, st)
 	}
-	m, err := h.reg.GetModel(r.Context(), req.Name)
+	m, err := h.model(r.Context(), req.Name)
 	if err != nil {
-		return modelErr(req.Name, err)
+		return err
 	}
 	latest, err := h.latestInStages(r.Context(), m, want)
 	if err != nil {
