@@ -27,9 +27,11 @@ func (h *Handler) graph(w http.ResponseWriter, r *http.Request, walk func(ctx co
 	if err != nil {
 		return err
 	}
-	if depth == 0 && r.URL.Query().Get("depth") != "" || depth > registry.MaxGraphDepth {
-		return registry.E(registry.KindInvalid, "query parameter depth=%s is out of range; use 1 to %d (default %d)",
-			r.URL.Query().Get("depth"), registry.MaxGraphDepth, registry.DefaultGraphDepth)
+	// 0 means "the default" to the registry, so an explicit depth=0 is
+	// refused here; other depths out of range the registry refuses.
+	if depth == 0 && r.URL.Query().Get("depth") != "" {
+		return registry.E(registry.KindInvalid, "query parameter depth=0 is out of range; use 1 to %d (default %d)",
+			registry.MaxGraphDepth, registry.DefaultGraphDepth)
 	}
 	g, err := walk(r.Context(), ref, int(depth))
 	if err != nil {
